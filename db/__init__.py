@@ -1,1 +1,1 @@
-"""Database layer of Inspection Viewer: schema, queries, engines and the embedded server. Imports no Qt."""
+"""Database layer: schema, queries, engines and the embedded server. Imports no Qt."""

@@ -1,4 +1,4 @@
-"""Where the data lives and which database to use: resolved once from options and the environment."""
+"""Where the data lives and which database to use, resolved from options and environment."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ class AppPaths:
         return self.data_dir / "cache"
 
 
-def resolve_paths(data_dir: str | os.PathLike[str] | None = None,
-                  media_root: str | os.PathLike[str] | None = None) -> AppPaths:
+def resolve_paths(
+    data_dir: str | os.PathLike[str] | None = None, media_root: str | os.PathLike[str] | None = None
+) -> AppPaths:
     """Option beats environment beats the platform default."""
     raw = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(APP_NAME)
     base = Path(raw).expanduser().resolve()
@@ -69,13 +70,16 @@ def parse_database_url(raw: str) -> URL:
             f"not a database URL: {mask_password(raw)!r} "
             "(expected postgresql://user:password@host:5432/dbname)"
         ) from None
-    backend = url.get_backend_name()
+    # get_backend_name() would try to load a "postgres" dialect that SQLAlchemy no longer has.
+    backend, _, driver = url.drivername.partition("+")
     if backend not in ("postgresql", "postgres"):
         raise ConfigError(
-            f"unsupported database {backend!r} in {mask_url(url)}: Inspection Viewer needs PostgreSQL"
+            f"unsupported database {backend!r} in {mask_url(url)}: the app needs PostgreSQL"
         )
-    if url.get_driver_name() not in ("psycopg", "psycopg2", "") and "+" in url.drivername:
-        raise ConfigError(f"unsupported driver in {mask_url(url)}: use postgresql:// or postgresql+psycopg://")
+    if driver not in ("", "psycopg", "psycopg2"):
+        raise ConfigError(
+            f"unsupported driver {driver!r}: use postgresql:// or postgresql+psycopg://"
+        )
     if not url.database:
         raise ConfigError(f"the database URL {mask_url(url)} names no database")
     return url.set(drivername="postgresql+psycopg")
@@ -90,10 +94,11 @@ def mask_url(url: URL | str) -> str:
     """A URL safe to show: the password, if any, replaced by ***."""
     if isinstance(url, str):
         return mask_password(url)
-    shown = url.set(drivername=url.get_backend_name())
-    if shown.password:
-        shown = shown.set(password="***")
-    return shown.render_as_string(hide_password=False)
+    shown = url.set(drivername=url.drivername.partition("+")[0])
+    if not shown.password:
+        shown = shown.set(password=None)
+    # render_as_string(hide_password=True) would percent-encode the stars.
+    return shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
 
 
 def mask_password(text: str) -> str:

@@ -48,7 +48,7 @@ def bundled_bin(name: str) -> Path | None:
 
 
 def prune_dead_handles(pgdata: Path) -> list[int]:
-    """Drop PIDs of processes that died without cleaning up (kill -9) from the package's handle list.
+    """Drop PIDs of processes that died without cleaning up (kill -9) from the handle list.
 
     The package stops the server only when the exiting process is the last PID listed; a dead PID
     left behind would keep every later run from ever stopping it. Returns the PIDs removed.
@@ -113,7 +113,9 @@ class EmbeddedServer:
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self.pgdata.mkdir(exist_ok=True)
         except OSError as exc:
-            raise EmbeddedServerError(f"cannot create the database folder {self.pgdata}: {exc}") from exc
+            raise EmbeddedServerError(
+                f"cannot create the database folder {self.pgdata}: {exc}"
+            ) from exc
         if keep_running:
             (self.pgdata / KEEP_RUNNING_FILE).touch()
         cleanup = None if (self.pgdata / KEEP_RUNNING_FILE).exists() else "stop"
@@ -149,7 +151,9 @@ class EmbeddedServer:
             conn.execute("ALTER SYSTEM SET pg_stat_statements.track = 'top'")
         pkg = _package()
         try:
-            pkg.pg_ctl(["-w", "restart"], pgdata=self.pgdata, user=self._server.system_user, timeout=30)
+            pkg.pg_ctl(
+                ["-w", "restart"], pgdata=self.pgdata, user=self._server.system_user, timeout=30
+            )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise EmbeddedServerError(f"restarting the embedded server failed: {exc}") from exc
         # postmaster.pid now names the new postmaster; the handle must follow it.
@@ -165,7 +169,7 @@ class EmbeddedServer:
                 conn.execute(f'CREATE DATABASE "{self.database}"')
 
     def release(self) -> None:
-        """Leave the server: the last process to leave stops it (unless kept running by `db start`)."""
+        """Leave the server: the last process to leave stops it (unless `db start` keeps it)."""
         if self._server is None:
             return
         server, self._server = self._server, None
@@ -180,7 +184,7 @@ class EmbeddedServer:
 
 
 def stop_server(pgdata: Path) -> bool:
-    """Stop the server on `pgdata` whoever started it (`db stop`). Returns False if none was running."""
+    """Stop the server on `pgdata` whoever started it. Returns False if none was running."""
     (pgdata / KEEP_RUNNING_FILE).unlink(missing_ok=True)
     if running_postmaster_pid(pgdata) is None:
         return False

@@ -1,10 +1,10 @@
-"""Errors a user can act on, kept apart from bugs (which stay ordinary exceptions with tracebacks)."""
+"""Errors a user can act on, kept apart from bugs (which stay ordinary exceptions)."""
 
 from __future__ import annotations
 
 
 class KnownError(Exception):
-    """A failure with a message meant for the user: shown in the UI or printed by the CLI, no traceback."""
+    """A failure whose message is meant for the user: shown in the UI or the CLI, no traceback."""
 
 
 class ConfigError(KnownError):
@@ -20,4 +20,4 @@ class EmbeddedServerError(KnownError):
 
 
 class MigrationError(KnownError):
-    """A migration step failed; the message names the step and the revision the database is left at."""
+    """A migration step failed; the message names the revision the database is left at."""

@@ -33,8 +33,9 @@ class StepResult:
 StepCallback = Callable[[StepResult], None]
 
 
-def alembic_config(connection: Connection | None = None,
-                   on_step: StepCallback | None = None) -> Config:
+def alembic_config(
+    connection: Connection | None = None, on_step: StepCallback | None = None
+) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -45,12 +46,14 @@ def alembic_config(connection: Connection | None = None,
         now = time.perf_counter()
         if on_step is not None:
             # For a downgrade, up_revision is the revision being undone.
-            on_step(StepResult(
-                revision=str(step.up_revision_id),
-                description=str(step.up_revision.doc) if step.up_revision else "",
-                direction="upgrade" if step.is_upgrade else "downgrade",
-                seconds=now - last[0],
-            ))
+            on_step(
+                StepResult(
+                    revision=str(step.up_revision_id),
+                    description=str(step.up_revision.doc) if step.up_revision else "",
+                    direction="upgrade" if step.is_upgrade else "downgrade",
+                    seconds=now - last[0],
+                )
+            )
         last[0] = now
 
     cfg.attributes["on_version_apply"] = [on_version_apply]

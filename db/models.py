@@ -64,8 +64,10 @@ class Inspection(Base):
     __tablename__ = "inspections"
     __table_args__ = (
         CheckConstraint(_in_list("status", InspectionStatus), name="status"),
-        CheckConstraint("completed_at IS NULL OR status IN ('completed', 'archived')",
-                        name="completed_at_status"),
+        CheckConstraint(
+            "completed_at IS NULL OR status IN ('completed', 'archived')",
+            name="completed_at_status",
+        ),
     )
 
     id: Mapped[bigint_pk]

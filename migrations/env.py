@@ -1,4 +1,4 @@
-"""Alembic environment: runs on a connection handed in by db.migrate, or on the URL in the config."""
+"""Alembic environment: runs on a connection handed in by db.migrate, or on the config's URL."""
 
 from __future__ import annotations
 

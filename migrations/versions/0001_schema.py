@@ -54,7 +54,9 @@ def upgrade() -> None:
         sa.Column("updated_at", TS, nullable=False, server_default=sa.func.now()),
         sa.PrimaryKeyConstraint("id", name="pk_checklist_items"),
         sa.ForeignKeyConstraint(
-            ["inspection_id"], ["inspections.id"], ondelete="CASCADE",
+            ["inspection_id"],
+            ["inspections.id"],
+            ondelete="CASCADE",
             name="fk_checklist_items_inspection_id_inspections",
         ),
         sa.CheckConstraint(
@@ -78,11 +80,15 @@ def upgrade() -> None:
         sa.Column("deleted_at", TS),
         sa.PrimaryKeyConstraint("id", name="pk_media"),
         sa.ForeignKeyConstraint(
-            ["inspection_id"], ["inspections.id"], ondelete="CASCADE",
+            ["inspection_id"],
+            ["inspections.id"],
+            ondelete="CASCADE",
             name="fk_media_inspection_id_inspections",
         ),
         sa.ForeignKeyConstraint(
-            ["checklist_item_id"], ["checklist_items.id"], ondelete="CASCADE",
+            ["checklist_item_id"],
+            ["checklist_items.id"],
+            ondelete="CASCADE",
             name="fk_media_checklist_item_id_checklist_items",
         ),
         sa.CheckConstraint("width > 0 AND height > 0", name="ck_media_dimensions"),

@@ -1,0 +1,127 @@
+"""The command line: clear one-line errors, exit codes, and the db tools on a real server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from db.config import libpq_url
+from viewer.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The installed entry point in a child process, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "viewer", *args],
+        cwd=REPO,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+
+
+def _url(engine: Engine) -> str:
+    return libpq_url(engine.url)
+
+
+def test_unknown_option_is_a_one_line_error_with_exit_code_2() -> None:
+    proc = _run("--no-such-option")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "unrecognized arguments: --no-such-option" in proc.stderr
+
+
+def test_bad_value_is_a_one_line_error_with_exit_code_2() -> None:
+    proc = _run("demo", "--inspections", "many")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "expected a whole number" in proc.stderr
+
+
+def test_bad_database_url_is_refused_before_connecting(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database-url", "mysql://root:hunter2@localhost/x", "db", "status"]) == 2
+    message = capsys.readouterr().err
+    assert "needs PostgreSQL" in message
+    assert "hunter2" not in message
+
+
+def test_unreachable_server_names_the_server_but_not_the_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Port 1 on loopback: nothing listens, so the connection is refused at once.
+    code = main(["--database-url", "postgresql://alice:hunter2@127.0.0.1:1/insp", "db", "status"])
+    message = capsys.readouterr().err
+    assert code == 1
+    assert "cannot connect to postgresql://alice:***@127.0.0.1:1/insp" in message
+    assert "hunter2" not in message
+    assert message.strip().count("\n") == 0
+
+
+def test_start_and_stop_are_refused_for_a_team_server(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--database-url", "postgresql://u@127.0.0.1:1/insp", "db", "start"]) == 2
+    assert "embedded server" in capsys.readouterr().err
+
+
+def test_validate_passes_on_a_migrated_database_and_fails_without_an_index(
+    migrated_engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _url(migrated_engine)
+    with migrated_engine.begin() as conn:
+        conn.execute(text("ANALYZE inspections, checklist_items, media"))
+    assert main(["--database-url", url, "db", "validate"]) == 0
+    assert "checks passed" in capsys.readouterr().out
+
+
+def test_validate_exits_1_when_a_check_fails(create_database, capsys) -> None:  # type: ignore[no-untyped-def]
+    url: URL = create_database("validate")
+    assert main(["--database-url", libpq_url(url), "db", "upgrade"]) == 0
+    capsys.readouterr()
+    subprocess.run(
+        ["psql", libpq_url(url), "-qc", "DROP INDEX ix_media_checklist_item"],
+        check=True,
+        capture_output=True,
+    )
+    assert main(["--database-url", libpq_url(url), "db", "validate"]) == 1
+    out = capsys.readouterr().out
+    assert "ix_media_checklist_item" in out and "fail" in out
+
+
+def test_upgrade_writes_an_audit_report_with_the_rollback_command(
+    create_database, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    url = libpq_url(create_database("audit"))
+    assert main(["--database-url", url, "--data-dir", str(tmp_path), "db", "upgrade"]) == 0
+    reports = sorted((tmp_path / "reports").glob("upgrade-*"))
+    assert [p.suffix for p in reports] == [".json", ".md"]
+    markdown = reports[1].read_text()
+    assert "db downgrade base" in markdown
+    assert "0002_performance_v1" in markdown
+    assert "| index ix_media_inspection_display | pass |" in markdown
+    # Downgrade back to the schema only, then upgrade again: validate passes again.
+    assert (
+        main(["--database-url", url, "--data-dir", str(tmp_path), "db", "downgrade", "0001_schema"])
+        == 0
+    )
+    assert main(["--database-url", url, "--data-dir", str(tmp_path), "db", "upgrade"]) == 0
+    assert main(["--database-url", url, "db", "validate"]) == 0
+
+
+def test_psql_runs_against_the_database(migrated_engine: Engine) -> None:
+    proc = _run(
+        "--database-url",
+        _url(migrated_engine),
+        "db",
+        "psql",
+        "--",
+        "-Atc",
+        "SELECT count(*) FROM validate_optimization()",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout.strip()) >= 10

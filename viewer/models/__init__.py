@@ -1,0 +1,1 @@
+"""Qt item models: one per list or table the window shows."""

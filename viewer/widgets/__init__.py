@@ -1,0 +1,1 @@
+"""Windows, panels and dialogs. They talk to models and the controller, never to SQL."""
