@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import shutil
@@ -256,9 +257,9 @@ def _demo(args: argparse.Namespace, ctx: Context) -> int:
 
     spec = DemoSpec()
     if args.inspections is not None:
-        spec = DemoSpec(**{**spec.__dict__, "inspections": args.inspections})
+        spec = dataclasses.replace(spec, inspections=args.inspections)
     if args.seed is not None:
-        spec = DemoSpec(**{**spec.__dict__, "seed": args.seed})
+        spec = dataclasses.replace(spec, seed=args.seed)
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:

@@ -1,0 +1,38 @@
+"""Integration fixtures: the default demo dataset, generated once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+
+from db.demo import DemoSummary, generate_demo
+from db.engine import make_engine
+from db.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    """A migrated database holding the default demo, and the folder with its photos."""
+
+    engine: Engine
+    media_root: Path
+    summary: DemoSummary
+
+
+@pytest.fixture(scope="session")
+def demo_db(
+    create_database: Callable[[str], URL], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoDatabase]:
+    """The default DemoSpec (48 inspections, the large one included). Treat it as read-only:
+    tests that write should do it in a rolled-back transaction."""
+    engine = make_engine(create_database("demo"))
+    upgrade(engine)
+    media_root = tmp_path_factory.mktemp("demo-media")
+    summary = generate_demo(engine, media_root)
+    yield DemoDatabase(engine=engine, media_root=media_root, summary=summary)
+    engine.dispose()
