@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import platformdirs
 from sqlalchemy.engine import URL, make_url
@@ -95,10 +96,12 @@ def mask_url(url: URL | str) -> str:
     if isinstance(url, str):
         return mask_password(url)
     shown = url.set(drivername=url.drivername.partition("+")[0])
-    if not shown.password:
-        shown = shown.set(password=None)
-    # render_as_string(hide_password=True) would percent-encode the stars.
-    return shown.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
+    # render_as_string(hide_password=True) percent-encodes the stars, and the socket folder in
+    # ?host= too; unquote both for people to read.
+    rendered = unquote(shown.render_as_string(hide_password=True))
+    if not url.password:
+        rendered = rendered.replace(":***@", "@", 1)
+    return rendered
 
 
 def mask_password(text: str) -> str:

@@ -27,3 +27,63 @@ class InspectionPage:
 
     rows: tuple[InspectionSummary, ...]
     next_key: tuple[datetime, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistEntry:
+    """One checklist item of an inspection, with how many live photos it has."""
+
+    id: int
+    inspection_id: int
+    section: str
+    position: int
+    title: str
+    result: str
+    notes: str | None
+    media_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class MediaItem:
+    """One photo: where its file is (relative to the media root) and what it shows."""
+
+    id: int
+    checklist_item_id: int
+    storage_key: str
+    mime_type: str
+    width: int
+    height: int
+    byte_size: int
+    sha256: str
+    caption: str | None
+    captured_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMedia:
+    """The photos of one checklist item, in capture order."""
+
+    checklist_item_id: int
+    position: int
+    media: tuple[MediaItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionMedia:
+    """All live photos of one inspection, grouped by checklist item in display order."""
+
+    inspection_id: int
+    items: tuple[ItemMedia, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(group.media) for group in self.items)
+
+    def all_media(self) -> tuple[MediaItem, ...]:
+        return tuple(m for group in self.items for m in group.media)
+
+    def for_item(self, checklist_item_id: int) -> tuple[MediaItem, ...]:
+        for group in self.items:
+            if group.checklist_item_id == checklist_item_id:
+                return group.media
+        return ()

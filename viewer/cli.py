@@ -171,8 +171,18 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Arguments after -- go to psql, for example: "
         f"{PROG} db psql -c 'SELECT * FROM validate_optimization()'",
     )
-    psql.add_argument("psql_args", nargs=argparse.REMAINDER)
+    # Everything after `psql` goes to psql untouched (split off in main(): argparse would read
+    # psql's own -c and -v as ours).
+    psql.set_defaults(psql_args=[])
     return parser
+
+
+def _split_psql_args(argv: list[str]) -> tuple[list[str], list[str]]:
+    for i in range(len(argv) - 1):
+        if argv[i] == "db" and argv[i + 1] == "psql":
+            rest = argv[i + 2 :]
+            return argv[: i + 2], rest[1:] if rest[:1] == ["--"] else rest
+    return argv, []
 
 
 @dataclass
@@ -211,7 +221,9 @@ def _configure_logging(verbosity: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    ours, psql_args = _split_psql_args(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(ours)
+    args.psql_args = psql_args
     _configure_logging(args.verbose or 0)
     try:
         paths = resolve_paths(args.data_dir, args.media_root)
@@ -556,8 +568,6 @@ def _psql_binary(embedded: bool) -> str:
 
 def _db_psql(args: argparse.Namespace, ctx: Context) -> int:
     extra = list(args.psql_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
     with ctx.target() as target:
         env = dict(os.environ)
         url = target.url
