@@ -12,6 +12,7 @@ if not os.environ.get("XDG_RUNTIME_DIR"):
     os.chmod(_runtime, 0o700)
     os.environ["XDG_RUNTIME_DIR"] = _runtime
 
+import asyncio
 import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -100,3 +101,29 @@ def db_session(db_conn: Connection) -> Iterator[Session]:
 @pytest.fixture
 def app_paths(tmp_path: Path) -> AppPaths:
     return AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
+
+
+@pytest.fixture
+def qasync_loop(qapp):  # type: ignore[no-untyped-def]
+    """A qasync event loop on the test's QApplication, driven by qtbot.waitUntil/waitSignal.
+
+    pytest-qt has no qasync support (pytest-qt #448, #480): the loop is marked as already
+    running, so Qt's event processing inside qtbot's waits runs the asyncio callbacks. Our own
+    executor is shut down at teardown: a QThread alive then would crash the process.
+    """
+    import PySide6  # noqa: F401 - before qasync, which picks the binding already imported
+    import qasync
+
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    executor = qasync.QThreadExecutor(4)
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    try:
+        yield loop
+    finally:
+        executor.shutdown(wait=True)
+        loop.set_default_executor(None)  # shut down already; close() must not do it again
+        loop.stop()
+        loop.close()
+        asyncio.events._set_running_loop(None)  # qasync set it for the "already running" loop
+        asyncio.set_event_loop(None)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from db.demo import DemoSummary, generate_demo
@@ -36,3 +36,25 @@ def demo_db(
     summary = generate_demo(engine, media_root)
     yield DemoDatabase(engine=engine, media_root=media_root, summary=summary)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def server_calls() -> Callable[[Engine, str], int]:
+    """Calls pg_stat_statements has counted for statements of this database matching a LIKE
+    pattern: the server's side of query counting."""
+
+    def calls(engine: Engine, pattern: str) -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements"
+                        " WHERE dbid = (SELECT oid FROM pg_database"
+                        "               WHERE datname = current_database())"
+                        " AND query LIKE :p"
+                    ),
+                    {"p": pattern},
+                ).scalar_one()
+            )
+
+    return calls

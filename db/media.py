@@ -1,0 +1,119 @@
+"""Loading an inspection's checklist and media: one statement each, and the per-item fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.models import ChecklistItem, Media
+from db.performance import BATCH_FUNCTION
+from db.records import ChecklistEntry, InspectionMedia, ItemMedia, MediaItem
+
+# In MediaItem's field order, so a row becomes a MediaItem without unpacking.
+_MEDIA_COLUMNS = (
+    "media_id, checklist_item_id, storage_key, mime_type, width, height, "
+    "byte_size, sha256, caption, captured_at, item_position"
+)
+# The whole inspection in one round trip, through the server function of migration 0002.
+BATCH_STATEMENT = text(
+    f"SELECT {_MEDIA_COLUMNS} FROM {BATCH_FUNCTION}(CAST(:inspection_id AS bigint))"
+)
+
+
+def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
+    """Rows in MediaItem's column order, sorted by item position then capture time -> one group
+    per checklist item. Runs once per photo on every load, so it stays a plain loop."""
+    make = MediaItem._make
+    groups: list[ItemMedia] = []
+    bucket: list[MediaItem] = []
+    for row in rows:
+        item = make(row)
+        if bucket and item.checklist_item_id != bucket[0].checklist_item_id:
+            groups.append(
+                ItemMedia(bucket[0].checklist_item_id, bucket[0].item_position, tuple(bucket))
+            )
+            bucket = []
+        bucket.append(item)
+    if bucket:
+        groups.append(
+            ItemMedia(bucket[0].checklist_item_id, bucket[0].item_position, tuple(bucket))
+        )
+    return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
+
+
+async def load_inspection_media(conn: AsyncConnection, inspection_id: int) -> InspectionMedia:
+    """All live media of an inspection in ONE statement (the batch function)."""
+    result = await conn.execute(BATCH_STATEMENT, {"inspection_id": inspection_id})
+    return group_media(inspection_id, result.all())
+
+
+def _item_media_stmt(checklist_item_id: int) -> Select[*tuple[Any, ...]]:
+    return (
+        select(
+            Media.id,
+            Media.checklist_item_id,
+            Media.storage_key,
+            Media.mime_type,
+            Media.width,
+            Media.height,
+            Media.byte_size,
+            Media.sha256,
+            Media.caption,
+            Media.captured_at,
+            ChecklistItem.position,
+        )
+        .join(ChecklistItem, ChecklistItem.id == Media.checklist_item_id)
+        .where(Media.checklist_item_id == checklist_item_id, Media.deleted_at.is_(None))
+        .order_by(Media.captured_at, Media.id)
+    )
+
+
+async def load_checklist_item_media(
+    conn: AsyncConnection, checklist_item_id: int
+) -> tuple[MediaItem, ...]:
+    """The media of one checklist item: the fallback path's per-item statement."""
+    result = await conn.execute(_item_media_stmt(checklist_item_id))
+    return tuple(MediaItem._make(r) for r in result.all())
+
+
+async def load_media_per_item(
+    conn: AsyncConnection, inspection_id: int, checklist: Sequence[ChecklistEntry]
+) -> InspectionMedia:
+    """The fallback: one statement per checklist item (the N+1 shape, used only when the batch
+    function is missing or refused). Returns exactly what the batch path returns."""
+    groups = []
+    for entry in sorted(checklist, key=lambda e: e.position):
+        media = await load_checklist_item_media(conn, entry.id)
+        if media:
+            groups.append(ItemMedia(entry.id, entry.position, media))
+    return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
+
+
+async def load_checklist(conn: AsyncConnection, inspection_id: int) -> tuple[ChecklistEntry, ...]:
+    """Checklist items in display order with their live media counts, in ONE statement."""
+    counts = (
+        select(Media.checklist_item_id, func.count().label("n"))
+        .where(Media.inspection_id == inspection_id, Media.deleted_at.is_(None))
+        .group_by(Media.checklist_item_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            ChecklistItem.id,
+            ChecklistItem.inspection_id,
+            ChecklistItem.section,
+            ChecklistItem.position,
+            ChecklistItem.title,
+            ChecklistItem.result,
+            ChecklistItem.notes,
+            func.coalesce(counts.c.n, 0),
+        )
+        .outerjoin(counts, counts.c.checklist_item_id == ChecklistItem.id)
+        .where(ChecklistItem.inspection_id == inspection_id)
+        .order_by(ChecklistItem.position, ChecklistItem.id)
+    )
+    result = await conn.execute(stmt)
+    return tuple(ChecklistEntry(*row) for row in result.all())

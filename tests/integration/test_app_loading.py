@@ -1,0 +1,55 @@
+"""The running app (real widgets, qasync loop, real database) loads an inspection's media in
+one batch call, as the server itself counts it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from sqlalchemy import text
+
+from db.config import AppPaths, libpq_url
+from db.demo import LARGE_INSPECTION_REFERENCE
+from db.engine import Database
+from viewer.app import AppController
+from viewer.widgets.main_window import MainWindow
+
+BATCH_PATTERN = "%FROM get_inspection_media_batch(%"
+PER_ITEM_PATTERN = "%WHERE media.checklist_item_id = %"
+
+
+def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # type: ignore[no-untyped-def]
+    qtbot, qasync_loop, demo_db, server_calls, tmp_path: Path
+) -> None:
+    engine = demo_db.engine
+    with engine.connect() as conn:
+        large_id = conn.execute(
+            text("SELECT id FROM inspections WHERE reference_code = :r"),
+            {"r": LARGE_INSPECTION_REFERENCE},
+        ).scalar_one()
+        live = conn.execute(
+            text("SELECT count(*) FROM media WHERE inspection_id = :i AND deleted_at IS NULL"),
+            {"i": large_id},
+        ).scalar_one()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
+    controller = AppController(window, paths, Database(paths, libpq_url(engine.url)))
+    controller.start()
+    # The first inspection of the list is selected and loaded on start.
+    qtbot.waitUntil(lambda: controller.metrics.last("load_media") is not None, timeout=60_000)
+
+    batch_before = server_calls(engine, BATCH_PATTERN)
+    per_item_before = server_calls(engine, PER_ITEM_PATTERN)
+    window.select_inspection_row(window.inspections.row_of(large_id))
+    qtbot.waitUntil(lambda: "photos loaded" in window.details.media_status.text(), timeout=30_000)
+
+    action = controller.metrics.last("load_media")
+    assert action is not None and action.label == f"load_media inspection={large_id}"
+    assert (action.statement_count, action.strategy) == (1, "batch")
+    assert server_calls(engine, BATCH_PATTERN) - batch_before == 1
+    assert server_calls(engine, PER_ITEM_PATTERN) - per_item_before == 0
+    assert window.details.media_status.text().startswith(f"{live:,} photos loaded (1 statement")
+
+    done = asyncio.ensure_future(controller.shutdown())
+    qtbot.waitUntil(done.done, timeout=30_000)
