@@ -18,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.config import AppPaths
 from db.engine import Database, DatabaseTarget, make_async_engine
 from db.errors import KnownError
+from db.loader import LoadResult, MediaBatchLoader, MediaLoadError, SelectionLoader
+from db.metrics import QueryMetrics
 from db.queries import list_inspections
+from db.records import InspectionSummary
 from viewer import bootstrap
 from viewer.widgets.main_window import MainWindow
 
@@ -47,8 +50,13 @@ class AppController:
         self.exit_code = 0
         self.engine: AsyncEngine | None = None
         self.target: DatabaseTarget | None = None
+        self.metrics = QueryMetrics()
+        self.selection: SelectionLoader | None = None
         self._start_task: asyncio.Task[None] | None = None
+        self._screenshot_scheduled = False
         window.retry_requested.connect(self.start)
+        window.inspection_selected.connect(self._on_inspection_selected)
+        window.media_retry_requested.connect(self.refresh)
 
     def start(self) -> None:
         if self._start_task is None or self._start_task.done():
@@ -67,6 +75,10 @@ class AppController:
             )
             self.window.set_database_label(self.target.display)
             self.engine = make_async_engine(self.target.url)
+            self.metrics.instrument(self.engine.sync_engine)
+            self.selection = SelectionLoader(
+                MediaBatchLoader(self.engine, self.metrics), self._on_media, self._on_media_error
+            )
             self.window.show_progress("Loading inspections...", 0, 0)
             async with self.engine.connect() as conn:
                 page = await list_inspections(conn)
@@ -79,7 +91,51 @@ class AppController:
             log.exception("starting failed")
             self._fail(f"Unexpected error: {exc!r}. Details are in the log.")
             return
+        if self.screenshot is not None and self.window.selected_inspection() is None:
+            self._take_screenshot_soon()  # nothing to wait for
+
+    # --- media of the selected inspection ------------------------------------------------
+
+    def _on_inspection_selected(self, rec: InspectionSummary | None) -> None:
+        if self.selection is None:
+            return
+        if rec is not None:
+            self.window.details.show_media_loading()
+        self.selection.select(rec.id if rec is not None else None)
+
+    def refresh(self) -> None:
+        """F5 and Retry: load the selected inspection again, bypassing caches."""
+        rec = self.window.selected_inspection()
+        if self.selection is not None and rec is not None:
+            self.window.details.show_media_loading()
+            self.selection.select(rec.id, refresh=True)
+
+    def _on_media(self, result: LoadResult) -> None:
+        self.window.details.show_media_loaded(
+            result.media.count, result.statements, result.strategy, result.seconds * 1000
+        )
+        if result.strategy != "cache":
+            self.window.show_status(
+                f"Loaded {result.media.count:,} photos in {result.seconds * 1000:.0f} ms, "
+                f"{result.statements} statement{'s' if result.statements != 1 else ''} "
+                f"({result.strategy})"
+            )
+        self.media_loaded(result)
+
+    def _on_media_error(self, error: MediaLoadError) -> None:
+        self.window.details.show_media_error(str(error))
+        self.window.show_status(str(error))
         if self.screenshot is not None:
+            self._take_screenshot_soon()
+
+    def media_loaded(self, result: LoadResult) -> None:
+        """Hook for the first-shown inspection: the screenshot waits for it."""
+        if self.screenshot is not None:
+            self._take_screenshot_soon()
+
+    def _take_screenshot_soon(self) -> None:
+        if not self._screenshot_scheduled:
+            self._screenshot_scheduled = True
             # Let layouts settle and paint before grabbing.
             QTimer.singleShot(200, self._save_screenshot)
 
@@ -108,6 +164,9 @@ class AppController:
     async def shutdown(self) -> None:
         if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
+        if self.selection is not None:
+            self.selection.cancel()
+            await self.selection.wait()
         if self.engine is not None:
             await self.engine.dispose()
         await asyncio.to_thread(self.database.close)

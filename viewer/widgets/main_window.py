@@ -73,7 +73,9 @@ class StartupPage(QWidget):
 
 
 class InspectionDetails(QWidget):
-    """Read-only facts of one inspection."""
+    """Read-only facts of one inspection, and the state of its photos' load."""
+
+    retry_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,12 +93,53 @@ class InspectionDetails(QWidget):
             label.setWordWrap(True)
             self._fields[name] = label
             form.addRow(f"{name}:", label)
+        self.media_status = QLabel()
+        self.media_status.setObjectName("mediaStatus")
+        self.media_status.setWordWrap(True)
+        self.error_banner = QWidget()
+        self.error_banner.setObjectName("errorBanner")
+        self.error_banner.setStyleSheet(
+            "#errorBanner { background: #fdecea; border: 1px solid #f5c2c0; border-radius: 4px; }"
+        )
+        self.error_text = QLabel()
+        self.error_text.setWordWrap(True)
+        self.error_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry = QPushButton("Retry")
+        self.retry.clicked.connect(self.retry_requested)
+        banner = QHBoxLayout(self.error_banner)
+        banner.addWidget(self.error_text, 1)
+        banner.addWidget(self.retry)
+        self.error_banner.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(form)
+        layout.addWidget(self.error_banner)
+        layout.addWidget(self.media_status)
         layout.addStretch(1)
 
+    def show_media_loading(self) -> None:
+        self.error_banner.setVisible(False)
+        self.media_status.setText("Loading photos...")
+
+    def show_media_loaded(self, count: int, statements: int, strategy: str, ms: float) -> None:
+        self.error_banner.setVisible(False)
+        how = (
+            "from cache"
+            if strategy == "cache"
+            else (
+                f"{statements} statement{'s' if statements != 1 else ''}, {strategy}, {ms:.0f} ms"
+            )
+        )
+        self.media_status.setText(f"{count:,} photos loaded ({how})")
+
+    def show_media_error(self, message: str) -> None:
+        self.media_status.setText("")
+        self.error_text.setText(message)
+        self.error_banner.setVisible(True)
+
     def show_inspection(self, rec: InspectionSummary | None) -> None:
+        self.error_banner.setVisible(False)
+        self.media_status.setText("")
         if rec is None:
             self.title.setText("No inspection selected")
             for label in self._fields.values():
@@ -119,6 +162,7 @@ class InspectionDetails(QWidget):
 class MainWindow(QMainWindow):
     inspection_selected = Signal(object)  # InspectionSummary | None
     retry_requested = Signal()
+    media_retry_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -151,6 +195,7 @@ class MainWindow(QMainWindow):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.details = InspectionDetails()
+        self.details.retry_requested.connect(self.media_retry_requested)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.details)
@@ -210,6 +255,13 @@ class MainWindow(QMainWindow):
         self.inspections.set_rows(rows)
         self.pages.setCurrentIndex(1)
         self.statusBar().showMessage(f"{self.inspections.rowCount():,} inspections", 5000)
+
+    def selected_inspection(self) -> InspectionSummary | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.inspections.record(rows[0].row()) if rows else None
+
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text)
 
     def select_inspection_row(self, row: int) -> None:
         if 0 <= row < self.inspections.rowCount():
