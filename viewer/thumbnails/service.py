@@ -1,0 +1,548 @@
+"""The thumbnail scheduler: memory cache, then disk cache, then a scaled decode in workers."""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import logging
+import os
+import threading
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QImage
+
+from viewer.thumbnails.binding import binding_leaks_references
+from viewer.thumbnails.cache import CacheStats, ThumbnailCache, ThumbnailKey
+from viewer.thumbnails.decode import (
+    DEFAULT_MAX_PIXELS,
+    ErrorKind,
+    ThumbnailError,
+    decode_scaled,
+    error_for_os_error,
+)
+from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
+
+log = logging.getLogger(__name__)
+
+GRID_SIZE = 256
+PREVIEW_SIZE = 1024
+DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
+WORKER_THREAD_PREFIX = "thumbnail-worker"
+# Larger sizes skip the disk cache. Measured on the demo's 12 MP JPEGs: a 1024 px PNG takes
+# about 50 ms to write and 20 ms to read back, against 25-50 ms to decode the original at that
+# size, so the xx-large flavour would slow the preview down; 256 px: 3 ms write, 2 ms read,
+# against 8-30 ms of decoding.
+DEFAULT_DISK_MAX_PX = 512
+# Decoded thumbnails waiting to be written to the disk cache while decodes are pending.
+DEFAULT_WRITE_BACKLOG_BYTES = 32 * 1024 * 1024
+
+_VISIBLE, _INVISIBLE = 0, 1
+
+
+class Source(enum.StrEnum):
+    """Where a delivered thumbnail came from (the memory cache answers synchronously).
+
+    DISK includes a thumbnail decoded moments ago and still waiting to be written.
+    """
+
+    DISK = "disk"
+    DECODE = "decode"
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailRequest:
+    media_id: int
+    path: Path
+    size_px: int = GRID_SIZE
+
+    @property
+    def key(self) -> ThumbnailKey:
+        return (self.media_id, self.size_px)
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailStats:
+    """A snapshot of the service's counters, for tests, the log and a performance panel."""
+
+    requests: int
+    memory_hits: int
+    disk_hits: int
+    decodes: int  # originals decoded successfully
+    coalesced: int  # requests answered by a decode already queued or running
+    cancelled: int  # queued requests dropped before any work was done for them
+    stale_results: int  # finished after their generation ended: cached, not delivered
+    errors: Mapping[str, int]  # by ErrorKind value
+    queued: int
+    in_flight: int
+    pending_writes: int  # disk thumbnails decoded, to be written when the workers are idle
+    workers: int
+    decode_seconds: tuple[float, ...]  # recent original decodes, oldest first
+    cache: CacheStats
+
+    @property
+    def errors_total(self) -> int:
+        return sum(self.errors.values())
+
+    def decode_percentile(self, percent: float) -> float | None:
+        """Nearest-rank percentile of the recent decode times, in seconds."""
+        if not self.decode_seconds:
+            return None
+        ordered = sorted(self.decode_seconds)
+        rank = max(1, round(percent / 100 * len(ordered)))
+        return ordered[min(rank, len(ordered)) - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """A worker's answer, carried to the GUI thread by a queued signal."""
+
+    key: ThumbnailKey
+    image: QImage | None
+    source: Source | None
+    seconds: float
+    kind: ErrorKind | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _DiskWrite:
+    original: OriginalFile
+    image: QImage
+    size_px: int
+    flavour_px: int
+
+    @property
+    def target(self) -> tuple[str, int]:
+        """One disk thumbnail: rows sharing a file (as the demo's do) share it too."""
+        return (self.original.uri, self.flavour_px)
+
+
+class _Job:
+    """One (media, size) waiting for or under work; every request for it shares this."""
+
+    __slots__ = ("generation", "order", "request", "ticket", "visible")
+
+    def __init__(
+        self, request: ThumbnailRequest, visible: bool, generation: int, order: int
+    ) -> None:
+        self.request = request
+        self.visible = visible
+        self.generation = generation
+        self.order = order
+        self.ticket = 0
+
+
+class ThumbnailService(QObject):
+    """Hands out thumbnails as QImage: at once from memory, otherwise later by signal.
+
+    The GUI thread calls everything here and never decodes; workers only read files, decode,
+    and use the disk cache. Results cross back through a queued signal, so the slots connected
+    to `thumbnail_ready` / `thumbnail_failed` run on the GUI thread (make the QPixmap there).
+
+    Generations: `begin_generation()` when the selected inspection changes drops everything
+    queued; results of an earlier generation still in flight are cached but not delivered.
+
+    Workers are plain Python threads with our own priority queue rather than QThreadPool:
+    PySide releases the GIL inside QImageReader.read(), so they decode in parallel; owning the
+    queue makes re-prioritising and cancelling queued work a dictionary operation (QThreadPool
+    can only tryTake() a runnable it has not started, and has no re-prioritise); and shutdown
+    joins named threads that tests can see in threading.enumerate().
+    """
+
+    # Media ids are BIGINT: an `int` signal argument is a 32-bit C++ int and would overflow, so
+    # the id travels as a Python object (always an int).
+    thumbnail_ready = Signal(object, int, QImage)  # media_id, size_px, image
+    thumbnail_failed = Signal(object, int, str, str)  # media_id, size_px, ErrorKind, reason
+    # Emitted on the GUI thread for each disk load or original decode: source, seconds.
+    work_timed = Signal(str, float)
+    _outcome_ready = Signal(object)
+
+    def __init__(
+        self,
+        cache: ThumbnailCache | None = None,
+        disk_cache: DiskThumbnailCache | None = None,
+        *,
+        workers: int | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        recent_timings: int = 1000,
+        write_backlog_bytes: int = DEFAULT_WRITE_BACKLOG_BYTES,
+        disk_max_px: int = DEFAULT_DISK_MAX_PX,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        binding_leaks_references()  # logs an error once per process if the binding is unsafe
+        count = workers if workers is not None else (os.cpu_count() or 2)
+        if count < 1:
+            raise ValueError(f"need at least one worker thread, got {count}")
+        self.cache = cache if cache is not None else ThumbnailCache()
+        self.disk_cache = disk_cache
+        self.max_pixels = max_pixels
+        self.disk_max_px = disk_max_px
+
+        # Guarded by _lock: shared with the workers.
+        self._lock = threading.Lock()
+        self._work_available = threading.Condition(self._lock)
+        self._queued: dict[ThumbnailKey, _Job] = {}
+        self._in_flight: dict[ThumbnailKey, _Job] = {}
+        self._heap: list[tuple[int, int, int, ThumbnailKey]] = []
+        # Oldest first; keyed by target so a decode can be served from here before it is written.
+        self._pending_writes: OrderedDict[tuple[str, int], _DiskWrite] = OrderedDict()
+        self._pending_write_bytes = 0
+        self._writing: dict[tuple[str, int], _DiskWrite] = {}
+        self._write_backlog_bytes = write_backlog_bytes
+        self._stopping = False
+
+        # GUI thread only.
+        self._generation = 0
+        self._order = itertools.count()
+        self._closed = False
+        self._requests = 0
+        self._memory_hits = 0
+        self._disk_hits = 0
+        self._decodes = 0
+        self._coalesced = 0
+        self._cancelled = 0
+        self._stale_results = 0
+        self._errors: Counter[str] = Counter()
+        self._decode_seconds: deque[float] = deque(maxlen=recent_timings)
+
+        self._outcome_ready.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
+        self._threads = [
+            threading.Thread(
+                target=self._work,
+                name=f"{WORKER_THREAD_PREFIX}-{i}",
+                # A forgotten shutdown() must not hang interpreter exit; shutdown() still joins.
+                daemon=True,
+            )
+            for i in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    # --- GUI thread API -------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def workers(self) -> int:
+        return len(self._threads)
+
+    def request(
+        self, request: ThumbnailRequest, *, visible: bool = True, generation: int | None = None
+    ) -> QImage | None:
+        """The thumbnail now if memory has it; otherwise None and a signal follows.
+
+        `generation` defaults to the current one; a request made for an earlier one (a slow
+        query answering after the selection moved on) is dropped and counted as cancelled.
+        """
+        self._requests += 1
+        gen = self._generation if generation is None else generation
+        if gen < self._generation or self._closed:
+            self._cancelled += 1
+            return None
+        key = request.key
+        image = self.cache.get(key)
+        if image is not None:
+            self._memory_hits += 1
+            return image
+        with self._lock:
+            job = self._in_flight.get(key) or self._queued.get(key)
+            if job is not None:
+                self._coalesced += 1
+                job.generation = max(job.generation, gen)
+                if visible and not job.visible and key in self._queued:
+                    job.visible = True
+                    self._push_locked(job)
+                return None
+            job = _Job(request, visible, gen, next(self._order))
+            self._queued[key] = job
+            self._push_locked(job)
+            self._work_available.notify()
+        return None
+
+    def set_visible(self, keys: Iterable[ThumbnailKey]) -> None:
+        """Queued requests in `keys` go first, every other queued one after them."""
+        visible = set(keys)
+        with self._lock:
+            for key, job in self._queued.items():
+                now_visible = key in visible
+                if job.visible != now_visible:
+                    job.visible = now_visible
+                    self._push_locked(job)
+            self._compact_locked()
+
+    def cancel(self, keys: Iterable[ThumbnailKey]) -> int:
+        """Drop these if still queued (scrolled far away); returns how many were dropped."""
+        with self._lock:
+            dropped = sum(1 for key in set(keys) if self._queued.pop(key, None) is not None)
+            self._compact_locked()
+        self._cancelled += dropped
+        return dropped
+
+    def cancel_stale(self, keep: Iterable[ThumbnailKey], size_px: int | None = None) -> int:
+        """Drop every queued request not in `keep` (only those of `size_px`, if given, so the
+        grid's scrolling leaves a queued preview alone); returns how many were dropped."""
+        kept = set(keep)
+        with self._lock:
+            stale = [
+                key
+                for key in self._queued
+                if key not in kept and (size_px is None or key[1] == size_px)
+            ]
+            for key in stale:
+                del self._queued[key]
+            self._compact_locked()
+        self._cancelled += len(stale)
+        return len(stale)
+
+    def begin_generation(self) -> int:
+        """A new selection: drop all queued work and return the new generation number."""
+        with self._lock:
+            dropped = len(self._queued)
+            self._queued.clear()
+            self._heap.clear()
+        self._cancelled += dropped
+        self._generation += 1
+        return self._generation
+
+    def stats(self) -> ThumbnailStats:
+        with self._lock:
+            queued, in_flight = len(self._queued), len(self._in_flight)
+            pending_writes = len(self._pending_writes)
+        return ThumbnailStats(
+            requests=self._requests,
+            memory_hits=self._memory_hits,
+            disk_hits=self._disk_hits,
+            decodes=self._decodes,
+            coalesced=self._coalesced,
+            cancelled=self._cancelled,
+            stale_results=self._stale_results,
+            errors=MappingProxyType(dict(self._errors)),
+            queued=queued,
+            in_flight=in_flight,
+            pending_writes=pending_writes,
+            workers=len(self._threads),
+            decode_seconds=tuple(self._decode_seconds),
+            cache=self.cache.stats(),
+        )
+
+    def is_idle(self) -> bool:
+        """Nothing queued, nothing being worked on, no disk write pending."""
+        with self._lock:
+            return not (self._queued or self._in_flight or self._pending_writes or self._writing)
+
+    def shutdown(self, timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S) -> bool:
+        """Drop queued work, let the workers finish the disk writes deferred to idle time,
+        and join them, waiting at most `timeout_s` in all.
+
+        Safe to call twice. Returns False (and logs) if a worker is still busy; such a thread
+        is a daemon, and an interrupted write leaves only a temporary file behind.
+        """
+        if not self._closed:
+            self._closed = True
+            with self._lock:
+                self._stopping = True
+                self._cancelled += len(self._queued)
+                self._queued.clear()
+                self._heap.clear()
+                self._work_available.notify_all()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        alive = [thread.name for thread in self._threads if thread.is_alive()]
+        if alive:
+            log.warning("thumbnail workers still busy after %.1f s: %s", timeout_s, alive)
+        return not alive
+
+    # --- scheduling (callers hold _lock) --------------------------------------------------
+
+    def _push_locked(self, job: _Job) -> None:
+        # Entries are never removed from the heap; a new ticket makes older ones stale.
+        job.ticket += 1
+        priority = _VISIBLE if job.visible else _INVISIBLE
+        heapq.heappush(self._heap, (priority, job.order, job.ticket, job.request.key))
+
+    def _compact_locked(self) -> None:
+        if len(self._heap) > 2 * len(self._queued) + 64:
+            self._heap = [
+                entry
+                for entry in self._heap
+                if (job := self._queued.get(entry[3])) is not None and job.ticket == entry[2]
+            ]
+            heapq.heapify(self._heap)
+
+    def _take_locked(self) -> _Job | None:
+        while self._heap:
+            _, _, ticket, key = heapq.heappop(self._heap)
+            job = self._queued.get(key)
+            if job is not None and job.ticket == ticket:
+                del self._queued[key]
+                self._in_flight[key] = job
+                return job
+        return None
+
+    # --- worker threads -------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job: _Job | None = None
+            write: _DiskWrite | None = None
+            with self._work_available:
+                while True:
+                    job = None if self._stopping else self._take_locked()
+                    if job is not None:
+                        break
+                    # Idle (or stopping): persist what was decoded while others were waiting.
+                    if self._pending_writes:
+                        _, write = self._pending_writes.popitem(last=False)
+                        self._pending_write_bytes -= write.image.sizeInBytes()
+                        self._writing[write.target] = write
+                        break
+                    if self._stopping:
+                        return
+                    self._work_available.wait()
+            if write is not None:
+                self._store(write)
+                continue
+            assert job is not None
+            outcome, write = self._produce(job.request)
+            try:
+                self._outcome_ready.emit(outcome)
+            except RuntimeError:  # the QObject was deleted without shutdown(): nobody listens
+                return
+            if write is not None and not self._defer(write):
+                with self._lock:
+                    self._writing[write.target] = write
+                self._store(write)
+
+    def _defer(self, write: _DiskWrite) -> bool:
+        """Queue a disk write for idle time if others wait for a decode and the backlog allows.
+
+        Writing a PNG costs about a quarter of a scaled JPEG decode; the user waiting for the
+        next thumbnail should not pay it. The backlog is bounded in bytes (it keeps images alive
+        that the memory cache may have evicted); past it, the worker writes at once.
+        """
+        size = write.image.sizeInBytes()
+        with self._lock:
+            if not self._queued or self._pending_write_bytes + size > self._write_backlog_bytes:
+                return False
+            replaced = self._pending_writes.pop(write.target, None)
+            if replaced is not None:
+                self._pending_write_bytes -= replaced.image.sizeInBytes()
+            self._pending_writes[write.target] = write
+            self._pending_write_bytes += size
+            return True
+
+    def _store(self, write: _DiskWrite) -> None:
+        """Write a thumbnail registered in _writing (so lookups find it meanwhile)."""
+        assert self.disk_cache is not None
+        try:
+            self.disk_cache.store(write.original, write.image, write.size_px)
+        except Exception:  # a bug: the disk cache is an optimisation, keep the worker alive
+            log.exception("storing the thumbnail of %s failed", write.original.path)
+        finally:
+            with self._lock:
+                if self._writing.get(write.target) is write:
+                    del self._writing[write.target]
+
+    def _produce(self, request: ThumbnailRequest) -> tuple[_Outcome, _DiskWrite | None]:
+        started = time.perf_counter()
+        try:
+            image, source, seconds, write = self._make(request)
+        except ThumbnailError as exc:
+            elapsed = time.perf_counter() - started
+            return _Outcome(request.key, None, None, elapsed, exc.kind, exc.reason), None
+        except Exception as exc:  # a bug: keep the worker alive, log the traceback
+            log.exception("thumbnail of media %s (%s) failed", request.media_id, request.path)
+            elapsed = time.perf_counter() - started
+            reason = f"Unexpected error: {exc!r}"
+            return _Outcome(request.key, None, None, elapsed, ErrorKind.INTERNAL, reason), None
+        return _Outcome(request.key, image, source, seconds), write
+
+    def _make(self, request: ThumbnailRequest) -> tuple[QImage, Source, float, _DiskWrite | None]:
+        flavour = (
+            flavour_for(request.size_px)
+            if self.disk_cache is not None and request.size_px <= self.disk_max_px
+            else None
+        )
+        original: OriginalFile | None = None
+        if self.disk_cache is not None and flavour is not None:
+            started = time.perf_counter()
+            try:
+                original = OriginalFile.from_path(request.path)
+            except OSError as exc:
+                raise error_for_os_error(exc) from exc
+            if original.size == 0:
+                raise ThumbnailError(ErrorKind.EMPTY, "Empty file (0 bytes)")
+            # The standard: no thumbnail of a file the user may no longer read.
+            if not os.access(original.path, os.R_OK):
+                raise ThumbnailError(ErrorKind.UNREADABLE, "Permission denied")
+            target = (original.uri, flavour.size_px)
+            with self._lock:
+                pending = self._pending_writes.get(target) or self._writing.get(target)
+            # Decoded but not yet written: as good as on disk, if the original is unchanged.
+            image = (
+                pending.image
+                if pending is not None and pending.original == original
+                else self.disk_cache.load(original, request.size_px)
+            )
+            if image is not None:
+                seconds = time.perf_counter() - started
+                return _fit(image, request.size_px), Source.DISK, seconds, None
+        size = flavour.size_px if flavour is not None else request.size_px
+        started = time.perf_counter()
+        image = decode_scaled(request.path, size, self.max_pixels)
+        seconds = time.perf_counter() - started
+        write = None if original is None else _DiskWrite(original, image, request.size_px, size)
+        return _fit(image, request.size_px), Source.DECODE, seconds, write
+
+    # --- back on the GUI thread -----------------------------------------------------------
+
+    def _on_outcome(self, outcome: object) -> None:
+        assert isinstance(outcome, _Outcome)
+        key = outcome.key
+        with self._lock:
+            job = self._in_flight.pop(key, None)
+        if self._closed:
+            return
+        if outcome.image is not None:
+            self.cache.put(key, outcome.image)
+            if outcome.source is Source.DISK:
+                self._disk_hits += 1
+            else:
+                self._decodes += 1
+                self._decode_seconds.append(outcome.seconds)
+            assert outcome.source is not None
+            self.work_timed.emit(outcome.source.value, outcome.seconds)
+        else:
+            assert outcome.kind is not None
+            self._errors[outcome.kind.value] += 1
+        if job is None or job.generation != self._generation:
+            self._stale_results += 1
+            return
+        media_id, size_px = key
+        if outcome.image is not None:
+            self.thumbnail_ready.emit(media_id, size_px, outcome.image)
+        else:
+            assert outcome.kind is not None
+            self.thumbnail_failed.emit(media_id, size_px, outcome.kind.value, outcome.reason)
+
+
+def _fit(image: QImage, size_px: int) -> QImage:
+    if max(image.width(), image.height()) <= size_px:
+        return image
+    return image.scaled(
+        size_px,
+        size_px,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
