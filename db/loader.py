@@ -321,17 +321,27 @@ class MediaBatchLoader:
                 await asyncio.sleep(delay)
 
 
+@dataclass(frozen=True)
+class Selection:
+    """What the window shows for a selected inspection: its checklist and its media."""
+
+    inspection_id: int
+    checklist: tuple[ChecklistEntry, ...]
+    media: LoadResult
+
+
 class SelectionLoader:
     """Latest-wins loading for a selection: only the newest request's result is delivered.
 
-    Selecting another inspection cancels the previous load (if no one else shares it) and a
-    result that still arrives for an inspection no longer selected is dropped.
+    Selecting another inspection cancels the previous load (unless another caller shares it)
+    and a result that still arrives for an inspection no longer selected is dropped. The
+    checklist and the media load concurrently, one statement each.
     """
 
     def __init__(
         self,
         loader: MediaBatchLoader,
-        deliver: Callable[[LoadResult], None],
+        deliver: Callable[[Selection], None],
         fail: Callable[[MediaLoadError], None],
     ) -> None:
         self.loader = loader
@@ -350,18 +360,25 @@ class SelectionLoader:
             self._task = asyncio.ensure_future(self._run(inspection_id, refresh))
 
     async def _run(self, inspection_id: int, refresh: bool) -> None:
+        failure: MediaLoadError | None = None
         try:
-            result = await self.loader.load_media(inspection_id, refresh=refresh)
-        except asyncio.CancelledError:
-            raise
-        except MediaLoadError as exc:
+            async with asyncio.TaskGroup() as group:
+                checklist = group.create_task(
+                    self.loader.load_checklist(inspection_id, refresh=refresh)
+                )
+                media = group.create_task(self.loader.load_media(inspection_id, refresh=refresh))
+        except* MediaLoadError as failures:
+            first = failures.exceptions[0]
+            assert isinstance(first, MediaLoadError)
+            failure = first
+        if failure is not None:
             if self.selected == inspection_id:
-                self._fail(exc)
+                self._fail(failure)
             return
         if self.selected != inspection_id:
             self.dropped += 1
             return
-        self._deliver(result)
+        self._deliver(Selection(inspection_id, checklist.result(), media.result()))
 
     async def wait(self) -> None:
         """For tests and shutdown: until the current load has finished or been cancelled."""

@@ -1,11 +1,13 @@
-"""The queries the app runs. Each takes its connection explicitly and returns frozen records."""
+"""The inspection list's queries: keyset-paged, filtered, searched. Frozen records out."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, func, select, tuple_
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, literal_column, or_, select
+from sqlalchemy import tuple_ as row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Inspection, Media
@@ -13,9 +15,34 @@ from db.records import InspectionPage, InspectionSummary
 
 PAGE_SIZE = 200
 
+# The exact expression of ix_inspections_search_trgm (db.performance.SEARCH_EXPRESSION), with
+# qualified names: written any other way the planner cannot use the trigram index.
+_SEARCH: ColumnElement[str] = literal_column(
+    "(inspections.reference_code || ' ' || inspections.site_name || ' ' || inspections.address)"
+)
+
+
+class InspectionSort(enum.StrEnum):
+    """The orders the list offers; each has an index and a keyset condition."""
+
+    NEWEST = "newest"  # scheduled_at DESC, id DESC: ix_inspections_scheduled_keyset
+    OLDEST = "oldest"  # the same index read backwards
+    REFERENCE = "reference"  # the unique index on reference_code
+    REFERENCE_DESC = "reference_desc"
+    STATUS = "status"  # status, then newest first: ix_inspections_status_scheduled
+
+
+@dataclass(frozen=True)
+class InspectionQuery:
+    """What the user asked the list to show."""
+
+    search: str = ""
+    status: str | None = None
+    sort: InspectionSort = InspectionSort.NEWEST
+
 
 def _media_count() -> ScalarSelect[int]:
-    # Counted per row of one page only; served by the partial index on live media.
+    # Counted for the rows of one page only, from the partial index on live media.
     return (
         select(func.count(Media.id))
         .where(Media.inspection_id == Inspection.id, Media.deleted_at.is_(None))
@@ -23,10 +50,62 @@ def _media_count() -> ScalarSelect[int]:
     )
 
 
+def like_pattern(term: str) -> str:
+    """A substring pattern with the user's own % and _ taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _order(sort: InspectionSort) -> list[ColumnElement[Any]]:
+    i = Inspection
+    orders: dict[InspectionSort, list[ColumnElement[Any]]] = {
+        InspectionSort.NEWEST: [i.scheduled_at.desc(), i.id.desc()],
+        InspectionSort.OLDEST: [i.scheduled_at.asc(), i.id.asc()],
+        InspectionSort.REFERENCE: [i.reference_code.asc()],
+        InspectionSort.REFERENCE_DESC: [i.reference_code.desc()],
+        InspectionSort.STATUS: [i.status.asc(), i.scheduled_at.desc(), i.id.desc()],
+    }
+    return orders[sort]
+
+
+def _after(sort: InspectionSort, key: tuple[Any, ...]) -> ColumnElement[bool]:
+    """Rows strictly after `key` in `sort` order: the keyset condition (no OFFSET)."""
+    i = Inspection
+    match sort:
+        case InspectionSort.NEWEST:
+            newer: ColumnElement[bool] = row(i.scheduled_at, i.id) < row(*key)
+            return newer
+        case InspectionSort.OLDEST:
+            older: ColumnElement[bool] = row(i.scheduled_at, i.id) > row(*key)
+            return older
+        case InspectionSort.REFERENCE:
+            return i.reference_code > str(key[0])
+        case InspectionSort.REFERENCE_DESC:
+            return i.reference_code < str(key[0])
+        case InspectionSort.STATUS:
+            status, scheduled, ident = key
+            return or_(
+                i.status > status,
+                and_(i.status == status, row(i.scheduled_at, i.id) < row(scheduled, ident)),
+            )
+
+
+def _key(sort: InspectionSort, rec: InspectionSummary) -> tuple[Any, ...]:
+    match sort:
+        case InspectionSort.NEWEST | InspectionSort.OLDEST:
+            return (rec.scheduled_at, rec.id)
+        case InspectionSort.REFERENCE | InspectionSort.REFERENCE_DESC:
+            return (rec.reference_code,)
+        case InspectionSort.STATUS:
+            return (rec.status, rec.scheduled_at, rec.id)
+
+
 def inspection_page_stmt(
-    after: tuple[datetime, int] | None = None, status: str | None = None, limit: int = PAGE_SIZE
+    query: InspectionQuery = InspectionQuery(),
+    after: tuple[Any, ...] | None = None,
+    limit: int = PAGE_SIZE,
 ) -> Select[*tuple[Any, ...]]:
-    """Newest first, keyset-paged on (scheduled_at, id): no OFFSET, so every page costs the same."""
+    """One page of the list in the query's order, starting after a keyset key."""
     stmt = select(
         Inspection.id,
         Inspection.reference_code,
@@ -38,21 +117,23 @@ def inspection_page_stmt(
         Inspection.completed_at,
         _media_count().label("media_count"),
     )
-    if status is not None:
-        stmt = stmt.where(Inspection.status == status)
+    if query.status is not None:
+        stmt = stmt.where(Inspection.status == query.status)
+    term = query.search.strip()
+    if term:
+        stmt = stmt.where(_SEARCH.ilike(like_pattern(term), escape="\\"))
     if after is not None:
-        # A row comparison is one index condition on (scheduled_at DESC, id DESC).
-        stmt = stmt.where(tuple_(Inspection.scheduled_at, Inspection.id) < tuple_(*after))
-    return stmt.order_by(Inspection.scheduled_at.desc(), Inspection.id.desc()).limit(limit)
+        stmt = stmt.where(_after(query.sort, after))
+    return stmt.order_by(*_order(query.sort)).limit(limit)
 
 
 async def list_inspections(
     conn: AsyncConnection,
-    after: tuple[datetime, int] | None = None,
-    status: str | None = None,
+    query: InspectionQuery = InspectionQuery(),
+    after: tuple[Any, ...] | None = None,
     limit: int = PAGE_SIZE,
 ) -> InspectionPage:
-    result = await conn.execute(inspection_page_stmt(after, status, limit))
-    rows = tuple(InspectionSummary(**row._mapping) for row in result.all())
-    next_key = (rows[-1].scheduled_at, rows[-1].id) if len(rows) == limit else None
+    result = await conn.execute(inspection_page_stmt(query, after, limit))
+    rows = tuple(InspectionSummary(*r) for r in result.all())
+    next_key = _key(query.sort, rows[-1]) if len(rows) == limit else None
     return InspectionPage(rows=rows, next_key=next_key)

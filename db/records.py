@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class InspectionPage:
     """A page of the inspection list and the key to ask for the next one (None at the end)."""
 
     rows: tuple[InspectionSummary, ...]
-    next_key: tuple[datetime, int] | None
+    next_key: tuple[Any, ...] | None
 
 
 @dataclass(frozen=True, slots=True)

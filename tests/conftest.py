@@ -123,7 +123,9 @@ def qasync_loop(qapp):  # type: ignore[no-untyped-def]
     finally:
         executor.shutdown(wait=True)
         loop.set_default_executor(None)  # shut down already; close() must not do it again
-        loop.stop()
+        # loop.stop() would call QApplication.exit(), after which the next test's loop never
+        # hears from its worker threads; mark it stopped and close it instead.
+        loop._QEventLoop__is_running = False
         loop.close()
         asyncio.events._set_running_loop(None)  # qasync set it for the "already running" loop
         asyncio.set_event_loop(None)

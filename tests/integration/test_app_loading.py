@@ -11,7 +11,9 @@ from sqlalchemy import text
 from db.config import AppPaths, libpq_url
 from db.demo import LARGE_INSPECTION_REFERENCE
 from db.engine import Database
-from viewer.app import AppController
+from viewer.controller import AppController
+from viewer.thumbnails.cache import MIB, ThumbnailCache
+from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
 
 BATCH_PATTERN = "%FROM get_inspection_media_batch(%"
@@ -34,22 +36,25 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
     window = MainWindow()
     qtbot.addWidget(window)
     paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
-    controller = AppController(window, paths, Database(paths, libpq_url(engine.url)))
-    controller.start()
+    thumbnails = ThumbnailService(ThumbnailCache(16 * MIB), workers=1)
+    controller = AppController(window, paths, Database(paths, libpq_url(engine.url)), thumbnails)
     # The first inspection of the list is selected and loaded on start.
-    qtbot.waitUntil(lambda: controller.metrics.last("load_media") is not None, timeout=60_000)
+    with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
+        controller.start()
 
     batch_before = server_calls(engine, BATCH_PATTERN)
     per_item_before = server_calls(engine, PER_ITEM_PATTERN)
     window.select_inspection_row(window.inspections.row_of(large_id))
-    qtbot.waitUntil(lambda: "photos loaded" in window.details.media_status.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: controller.selection is not None
+                    and controller.selection.inspection_id == large_id, timeout=30_000)
 
     action = controller.metrics.last("load_media")
     assert action is not None and action.label == f"load_media inspection={large_id}"
     assert (action.statement_count, action.strategy) == (1, "batch")
     assert server_calls(engine, BATCH_PATTERN) - batch_before == 1
     assert server_calls(engine, PER_ITEM_PATTERN) - per_item_before == 0
-    assert window.details.media_status.text().startswith(f"{live:,} photos loaded (1 statement")
+    assert window.media.rowCount() == live
+    assert window.load_label.text().endswith("1 statement (batch)")
 
     done = asyncio.ensure_future(controller.shutdown())
     qtbot.waitUntil(done.done, timeout=30_000)

@@ -45,10 +45,10 @@ def test_screenshot_option_saves_the_window_with_inspections_listed(  # type: ig
         count = conn.execute(text("SELECT count(*) FROM inspections")).scalar_one()
     assert f"({min(count, 200)} inspections listed)" in proc.stdout
     image = QImage(str(png))
-    assert (image.width(), image.height()) == (1280, 800)
+    assert (image.width(), image.height()) == (1440, 860)
 
 
-def test_screenshot_of_an_unreachable_database_exits_1_with_the_reason(tmp_path: Path) -> None:
+def test_screenshot_of_an_unreachable_database_shows_the_error_and_exits_1(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.run(
         [
@@ -68,4 +68,5 @@ def test_screenshot_of_an_unreachable_database_exits_1_with_the_reason(tmp_path:
     )
     assert proc.returncode == 1
     assert "cannot connect" in proc.stderr
-    assert not (tmp_path / "x.png").exists()
+    assert "pw@" not in proc.stderr + proc.stdout
+    assert not QImage(str(tmp_path / "x.png")).isNull(), "the error state is worth a picture"

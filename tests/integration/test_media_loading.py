@@ -19,7 +19,14 @@ from db.config import libpq_url
 from db.demo import LARGE_INSPECTION_REFERENCE, DemoSpec, generate_demo
 from db.embedded import EmbeddedServer
 from db.engine import make_async_engine, make_engine
-from db.loader import LoadResult, MediaBatchLoader, MediaLoadError, RetryPolicy, SelectionLoader
+from db.loader import (
+    LoadResult,
+    MediaBatchLoader,
+    MediaLoadError,
+    RetryPolicy,
+    Selection,
+    SelectionLoader,
+)
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
 
@@ -375,8 +382,8 @@ def test_twenty_quick_selections_deliver_only_the_last_inspection(demo_db) -> No
     engine = demo_db.engine
     ids = inspection_ids(engine)[:20]
 
-    async def scenario() -> tuple[list[LoadResult], SelectionLoader]:
-        delivered: list[LoadResult] = []
+    async def scenario() -> tuple[list[Selection], SelectionLoader]:
+        delivered: list[Selection] = []
         async with app_loader(engine.url) as loader:
             selection = SelectionLoader(loader, delivered.append, lambda exc: None)
             for i in ids:
@@ -387,6 +394,7 @@ def test_twenty_quick_selections_deliver_only_the_last_inspection(demo_db) -> No
 
     delivered, _selection = run(scenario())
     assert [r.inspection_id for r in delivered] == [ids[-1]]
-    assert [(m.checklist_item_id, m.id) for m in delivered[0].media.all_media()] == (
+    assert [(m.checklist_item_id, m.id) for m in delivered[0].media.media.all_media()] == (
         expected_media(engine, ids[-1])
     )
+    assert {e.inspection_id for e in delivered[0].checklist} == {ids[-1]}

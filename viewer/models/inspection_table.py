@@ -6,8 +6,16 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
+from db.queries import InspectionSort
 from db.records import InspectionSummary
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
@@ -38,18 +46,67 @@ HEADERS = {
     Column.MEDIA: "Photos",
 }
 
+# Columns the server can sort by (each has an index), and the orders they toggle between.
+SORTS: dict[Column, tuple[InspectionSort, InspectionSort]] = {
+    Column.DATE: (InspectionSort.OLDEST, InspectionSort.NEWEST),
+    Column.REFERENCE: (InspectionSort.REFERENCE, InspectionSort.REFERENCE_DESC),
+    Column.STATUS: (InspectionSort.STATUS, InspectionSort.STATUS),
+}
+
 _Index = QModelIndex | QPersistentModelIndex
 
 
 class InspectionTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    """Rows arrive a page at a time: the view asks for more as it scrolls (fetchMore), the
+    model asks its owner through `more_requested`, and the owner appends the page."""
+
+    more_requested = Signal()
+    sort_requested = Signal(object)  # InspectionSort
+
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[InspectionSummary] = []
+        self._has_more = False
+        self._fetching = False
 
-    def set_rows(self, rows: Sequence[InspectionSummary]) -> None:
+    def set_rows(self, rows: Sequence[InspectionSummary], *, has_more: bool = False) -> None:
         self.beginResetModel()
         self._rows = list(rows)
+        self._has_more = has_more
+        self._fetching = False
         self.endResetModel()
+
+    def append_rows(self, rows: Sequence[InspectionSummary], *, has_more: bool) -> None:
+        self._fetching = False
+        self._has_more = has_more
+        if not rows:
+            return
+        first = len(self._rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self._rows.extend(rows)
+        self.endInsertRows()
+
+    def exhausted(self) -> bool:
+        """Every page is here: none pending and none left on the server."""
+        return not self._has_more and not self._fetching
+
+    def fetch_failed(self) -> None:
+        self._fetching = False
+
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self._has_more and not self._fetching
+
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: B008
+        if self.canFetchMore(parent):
+            self._fetching = True
+            self.more_requested.emit()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        # Sorting happens on the server (keyset pages), never by reshuffling loaded rows.
+        sorts = SORTS.get(Column(column)) if 0 <= column < len(Column) else None
+        if sorts is not None:
+            ascending = order == Qt.SortOrder.AscendingOrder
+            self.sort_requested.emit(sorts[0] if ascending else sorts[1])
 
     def record(self, row: int) -> InspectionSummary | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None

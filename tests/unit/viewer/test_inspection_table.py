@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
+from db.queries import InspectionSort
 from db.records import InspectionSummary
 from viewer.models.inspection_table import Column, InspectionTableModel, RecordRole
 from viewer.widgets.main_window import MainWindow
@@ -50,11 +51,27 @@ def test_model_shows_what_the_list_promises() -> None:
 def test_selecting_a_row_shows_its_details(qtbot) -> None:  # type: ignore[no-untyped-def]
     window = MainWindow()
     qtbot.addWidget(window)
-    window.show_inspections(_records(5))
+    window.show_inspections(_records(5), has_more=False)
     with qtbot.waitSignal(window.inspection_selected) as blocker:
         window.select_inspection_row(2)
     assert blocker.args[0].reference_code == "INS-2026-0003"
-    assert window.details.title.text() == "INS-2026-0003"
+    assert window.inspection_title.text() == "INS-2026-0003 · Site 3"
+    assert window.media_pane.message.text() == "Loading photos..."
+
+
+def test_sorting_a_column_asks_the_server_and_fetching_more_asks_for_a_page(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = InspectionTableModel()
+    model.set_rows(_records(3), has_more=True)
+    with qtbot.waitSignal(model.sort_requested) as sort:
+        model.sort(Column.REFERENCE, Qt.SortOrder.DescendingOrder)
+    assert sort.args == [InspectionSort.REFERENCE_DESC]
+    assert model.canFetchMore()
+    with qtbot.waitSignal(model.more_requested):
+        model.fetchMore()
+    assert not model.canFetchMore(), "one page request at a time"
+    model.append_rows(_records(5)[3:], has_more=False)
+    assert model.rowCount() == 5
+    assert not model.canFetchMore()
 
 
 def test_startup_error_offers_retry(qtbot) -> None:  # type: ignore[no-untyped-def]

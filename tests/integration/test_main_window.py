@@ -1,0 +1,265 @@
+"""The whole window on the real demo database: selection, filtering, rapid changes, failures,
+the viewer, and a GUI thread that never stalls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+from sqlalchemy import Engine, text
+
+from db.config import AppPaths, libpq_url
+from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
+from db.engine import Database, make_async_engine
+from db.loader import RetryPolicy
+from viewer.app import tune_interpreter
+from viewer.controller import AppController
+from viewer.models.checklist_tree import ScopeRole
+from viewer.models.media_grid import FailureRole
+from viewer.thumbnails.cache import MIB, ThumbnailCache
+from viewer.thumbnails.disk_cache import DiskThumbnailCache
+from viewer.thumbnails.service import ThumbnailService
+from viewer.widgets.main_window import MainWindow
+
+
+@dataclass
+class RunningApp:
+    window: MainWindow
+    controller: AppController
+    engine: Engine
+
+    def inspection_id(self, reference: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT id FROM inspections WHERE reference_code = :r"), {"r": reference}
+                ).scalar_one()
+            )
+
+    def select(self, qtbot, inspection_id: int) -> None:  # type: ignore[no-untyped-def]
+        row = self.window.inspections.row_of(inspection_id)
+        assert row >= 0
+        self.window.select_inspection_row(row)
+        qtbot.waitUntil(lambda: self.shown_inspection() == inspection_id, timeout=30_000)
+
+    def shown_inspection(self) -> int | None:
+        selection = self.controller.selection
+        return None if selection is None else selection.inspection_id
+
+
+@pytest.fixture
+def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  # type: ignore[no-untyped-def]
+    tune_interpreter()  # as run_gui() does
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.resize(1440, 860)
+    qtbot.addWidget(window)
+    paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
+    thumbnails = ThumbnailService(
+        ThumbnailCache(64 * MIB), DiskThumbnailCache(tmp_path / "thumbs"), workers=2
+    )
+    controller = AppController(
+        window, paths, Database(paths, libpq_url(demo_db.engine.url)), thumbnails
+    )
+    window.show()
+    with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
+        controller.start()
+    yield RunningApp(window, controller, demo_db.engine)
+    done = asyncio.ensure_future(controller.shutdown())
+    qtbot.waitUntil(done.done, timeout=30_000)
+
+
+def test_selecting_an_inspection_fills_checklist_and_grid_and_items_filter_it(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
+    app.select(qtbot, large)
+    window = app.window
+    selection = app.controller.selection
+    total = selection.media.media.count
+    assert total >= 1000
+    qtbot.waitUntil(lambda: window.media.rowCount() == total)
+    assert window.checklist.data(window.tree.currentIndex(), ScopeRole) == ("all", None)
+
+    # An item with photos: the grid shows exactly that item's photos, in order.
+    entry = next(e for e in selection.checklist if e.media_count >= 2)
+    window.tree.setCurrentIndex(window.checklist.index_of_item(entry.id))
+    qtbot.waitUntil(lambda: window.media.rowCount() == entry.media_count)
+    assert [m.checklist_item_id for m in window.media.media()] == [entry.id] * entry.media_count
+
+    # An item without photos says so.
+    empty = next((e for e in selection.checklist if e.media_count == 0), None)
+    if empty is not None:
+        window.tree.setCurrentIndex(window.checklist.index_of_item(empty.id))
+        qtbot.waitUntil(lambda: window.media_pane.message.isVisible())
+        assert window.media_pane.message.text() == "No media for this item"
+
+    window.tree.setCurrentIndex(window.checklist.all_media_index())
+    qtbot.waitUntil(lambda: window.media.rowCount() == total)
+    assert "1 statement (batch)" in window.load_label.text()
+
+
+def test_gui_thread_keeps_its_heartbeat_while_the_large_inspection_loads(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def beat() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    heartbeat = QTimer()
+    heartbeat.setInterval(5)
+    heartbeat.timeout.connect(beat)
+    heartbeat.start()
+    large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
+    app.controller.thumbnails.cache.clear()
+    app.select(qtbot, large)
+    window = app.window
+    decodes_before = app.controller.thumbnails.stats().decodes
+
+    def visible_thumbnails_shown() -> bool:
+        rows = window.media_pane.visible_rows()
+        return rows is not None and all(
+            window.media.has_image(r) for r in range(rows[0], rows[1] + 1)
+        )
+
+    # Page through the grid so thumbnails keep decoding while we watch.
+    qtbot.waitUntil(visible_thumbnails_shown, timeout=30_000)
+    bar = window.grid.verticalScrollBar()
+    for _ in range(8):
+        # Jump well past the prefetched rows, as a dragged scroll bar does.
+        before = window.media_pane.visible_rows()
+        bar.setValue(bar.value() + 6 * window.grid.viewport().height())
+        qtbot.waitUntil(lambda before=before: window.media_pane.visible_rows() != before)
+        qtbot.waitUntil(visible_thumbnails_shown, timeout=30_000)
+    heartbeat.stop()
+    assert app.controller.thumbnails.stats().decodes > decodes_before, "work happened"
+    longest = max(gaps)
+    print(f"longest GUI-thread gap: {longest} ms over {len(gaps)} beats")
+    assert longest < 250
+
+
+def test_twenty_rapid_selection_changes_end_on_the_last_inspection(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = app.window
+    rows = list(range(min(20, window.inspections.rowCount())))
+    for row in rows:
+        window.select_inspection_row(row)
+    last = window.inspections.record(rows[-1])
+    qtbot.waitUntil(lambda: app.shown_inspection() == last.id, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: (
+            app.controller.selection_loader._task is None
+            or app.controller.selection_loader._task.done()
+        ),
+        timeout=30_000,
+    )
+    assert app.shown_inspection() == last.id
+    expected = app.controller.selection.media.media.all_media()
+    assert window.media.media() == expected
+    assert all(m.id in {e.id for e in expected} for m in window.media.media())
+    assert window.inspection_title.text().startswith(last.reference_code)
+
+
+def test_load_failure_shows_the_banner_and_retry_recovers_with_injected_connection_fault(  # type: ignore[no-untyped-def]
+    app, qtbot
+) -> None:
+    loader = app.controller.loader
+    good_engine = loader.engine
+    # Fault injection: the loader's engine now points at a port where nothing listens.
+    broken = make_async_engine(good_engine.url.set(host="127.0.0.1", port=1, query={}))
+    loader.engine = broken
+    loader.policy = RetryPolicy(attempts=2, base_delay_s=0.01)
+    loader.invalidate()
+    target = app.window.inspections.record(3)
+    app.window.select_inspection_row(3)
+    banner = app.window.media_pane.banner
+    qtbot.waitUntil(banner.isVisible, timeout=30_000)
+    assert "failed after 2 attempts" in banner.text.text()
+    assert app.window.media_pane.message.text() == "The photos could not be loaded"
+
+    loader.engine = good_engine  # the fault is gone
+    qtbot.mouseClick(banner.retry, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.shown_inspection() == target.id, timeout=30_000)
+    qtbot.waitUntil(lambda: not banner.isVisible())
+    assert app.window.media.rowCount() == target.media_count
+    done = asyncio.ensure_future(broken.dispose())
+    qtbot.waitUntil(done.done)
+
+
+def test_viewer_walks_the_items_photos_in_order_and_names_a_broken_file(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    bad = app.inspection_id(BAD_MEDIA_INSPECTION_REFERENCE)
+    app.select(qtbot, bad)
+    window = app.window
+    media = window.media.media()
+    assert len(media) >= 4
+    app.controller.open_viewer(0)
+    viewer = app.controller.viewer
+    assert viewer is not None
+    seen = []
+    for _ in range(len(media)):
+        current = viewer.current
+        qtbot.waitUntil(
+            lambda: (
+                not viewer.message.isVisible()
+                or viewer.message.text().startswith("This photo cannot")
+            ),
+            timeout=20_000,
+        )
+        seen.append((current.id, viewer.message.text() if viewer.message.isVisible() else ""))
+        qtbot.keyClick(viewer, Qt.Key.Key_Right)
+    assert [s[0] for s in seen] == [m.id for m in media]
+    reasons = [reason for _, reason in seen if reason]
+    assert reasons, "the bad-media inspection has files that cannot be shown"
+    assert all(r.startswith("This photo cannot be shown: ") for r in reasons)
+    qtbot.keyClick(viewer, Qt.Key.Key_Left)
+    assert viewer.current.id == media[-2].id
+    qtbot.keyClick(viewer, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: app.controller.viewer is None)
+
+
+def test_broken_files_get_a_placeholder_with_the_reason(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    app.select(qtbot, app.inspection_id(BAD_MEDIA_INSPECTION_REFERENCE))
+    window = app.window
+    count = window.media.rowCount()
+    # Make every row visible-ish: a tall window shows them all for the small inspection.
+    window.resize(1440, 2000)
+    qtbot.waitUntil(
+        lambda: (
+            sum(bool(window.media.data(window.media.index(r), FailureRole)) for r in range(count))
+            >= 4
+        ),
+        timeout=30_000,
+    )
+    kinds = {
+        window.media.data(window.media.index(r), FailureRole)[0]
+        for r in range(count)
+        if window.media.data(window.media.index(r), FailureRole)
+    }
+    assert {"missing", "empty", "corrupt", "not_image"} <= kinds
+
+
+def test_search_and_status_filter_query_the_server(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window = app.window
+    window.list_pane.search.setText("harbourview")
+    qtbot.waitUntil(lambda: window.inspections.rowCount() == 1, timeout=10_000)
+    assert window.inspections.record(0).reference_code == LARGE_INSPECTION_REFERENCE
+    window.list_pane.search.clear()
+    window.list_pane.status.setCurrentIndex(window.list_pane.status.findData("draft"))
+    qtbot.waitUntil(
+        lambda: (
+            window.inspections.rowCount() > 1
+            and all(
+                window.inspections.record(r).status == "draft"
+                for r in range(window.inspections.rowCount())
+            )
+        ),
+        timeout=10_000,
+    )
+    window.list_pane.search.setText("no inspection is called this")
+    qtbot.waitUntil(lambda: window.inspections.rowCount() == 0, timeout=10_000)
+    assert window.list_pane.empty.isVisible()

@@ -1,0 +1,104 @@
+"""The checklist tree and the media grid models: valid Qt models showing what users read."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from db.records import ChecklistEntry, MediaItem
+from viewer.models.checklist_tree import ChecklistTreeModel, Column, EntryRole, ScopeRole
+from viewer.models.media_grid import FailureRole, MediaGridModel, loading_tile
+
+T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
+
+
+def _entries() -> list[ChecklistEntry]:
+    rows = [
+        ("Roof", "Gutters secured", "pass", 2),
+        ("Roof", "Flashings sealed", "fail", 1),
+        ("Electrical", "GFCI in wet areas", "pending", 0),
+        ("Safety", "Smoke alarms", "na", 3),
+    ]
+    return [
+        ChecklistEntry(
+            i + 1,
+            7,
+            section,
+            i + 1,
+            title,
+            result,
+            "Loose at NE corner" if result == "fail" else None,
+            photos,
+        )
+        for i, (section, title, result, photos) in enumerate(rows)
+    ]
+
+
+def _media(n: int) -> list[MediaItem]:
+    return [
+        MediaItem(
+            i,
+            1,
+            f"demo/{i}.jpg",
+            "image/jpeg",
+            4032,
+            3024,
+            1000,
+            "0" * 64,
+            f"Photo {i}",
+            T0 + timedelta(minutes=i),
+            1,
+        )
+        for i in range(1, n + 1)
+    ]
+
+
+def test_checklist_tree_passes_qt_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = ChecklistTreeModel()
+    model.set_checklist(_entries())
+    qtmodeltester.check(model)
+    model.clear()
+    qtmodeltester.check(model)
+
+
+def test_checklist_tree_groups_by_section_after_an_all_media_entry() -> None:
+    model = ChecklistTreeModel()
+    model.set_checklist(_entries())
+    top = [model.data(model.index(r, Column.TITLE)) for r in range(model.rowCount())]
+    assert top == ["All media", "Roof", "Electrical", "Safety"]
+    assert model.data(model.index(0, Column.PHOTOS)) == "6"
+    roof = model.index(1, 0)
+    assert model.rowCount(roof) == 2
+    assert model.data(model.index(1, Column.RESULT)) == "1 failed"
+    flashing = model.index(1, Column.RESULT, roof)
+    assert model.data(flashing) == "Fail"
+    assert model.data(model.index(1, Column.NOTES, roof)) == "Loose at NE corner"
+    assert model.data(model.index(1, 0, roof), EntryRole).title == "Flashings sealed"
+    assert model.data(model.index(1, 0, roof), ScopeRole) == ("item", 2)
+    assert model.data(roof, ScopeRole) == ("section", "Roof")
+    assert model.index_of_item(4).parent().row() == 3
+
+
+def test_media_grid_passes_qt_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    model = MediaGridModel(loading_tile(32, 24))
+    model.set_media(_media(12))
+    qtmodeltester.check(model)
+
+
+def test_media_grid_shows_placeholder_then_image_then_forgets_rows_out_of_view(qtbot) -> None:  # type: ignore[no-untyped-def]
+    tile = loading_tile(32, 24)
+    model = MediaGridModel(tile)
+    model.set_media(_media(10))
+    assert model.data(model.index(3), Qt.ItemDataRole.DecorationRole) is tile
+    image = QImage(8, 6, QImage.Format.Format_RGB32)
+    with qtbot.waitSignal(model.dataChanged):
+        assert model.set_image(4, image)
+    assert model.data(model.index(3), Qt.ItemDataRole.DecorationRole) == image
+    assert model.set_failure(5, "missing", "file not found: demo/5.jpg", tile)
+    assert model.data(model.index(4), FailureRole) == ("missing", "file not found: demo/5.jpg")
+    assert "file not found" in model.data(model.index(4), Qt.ItemDataRole.ToolTipRole)
+    model.keep_rows(6, 9)
+    assert not model.has_image(3)
+    assert not model.set_image(999, image), "a photo of another inspection is ignored"

@@ -1,0 +1,203 @@
+"""The checklist of one inspection as a tree: "All media", then sections, then items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
+
+from db.records import ChecklistEntry
+
+EntryRole = Qt.ItemDataRole.UserRole + 1  # ChecklistEntry for items, None otherwise
+ScopeRole = Qt.ItemDataRole.UserRole + 2  # ("all", None) | ("section", name) | ("item", id)
+
+RESULT_LABELS = {"pass": "Pass", "fail": "Fail", "na": "N/A", "pending": "Pending"}
+RESULT_COLOURS = {
+    "pass": QColor("#2e7d32"),
+    "fail": QColor("#c62828"),
+    "na": QColor("#9e9e9e"),
+    "pending": QColor("#ef8f00"),
+}
+
+
+class Column(IntEnum):
+    TITLE = 0
+    RESULT = 1
+    PHOTOS = 2
+    NOTES = 3
+
+
+HEADERS = {
+    Column.TITLE: "Checklist",
+    Column.RESULT: "Result",
+    Column.PHOTOS: "Photos",
+    Column.NOTES: "Notes",
+}
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(eq=False)
+class _Node:
+    scope: tuple[str, Any]
+    title: str
+    entry: ChecklistEntry | None = None
+    parent: _Node | None = None
+    children: list[_Node] = field(default_factory=list)
+    photos: int = 0
+    failures: int = 0
+
+    def row(self) -> int:
+        siblings = self.parent.children if self.parent is not None else []
+        return siblings.index(self) if self.parent is not None else 0
+
+
+class ChecklistTreeModel(QAbstractItemModel):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._root = _Node(("root", None), "")
+        self._rows: dict[int, int] = {}  # id(node) -> row, so parent() is O(1)
+        self._badges: dict[str, QIcon] = {}
+
+    def _badge(self, result: str) -> QIcon | None:
+        """A small filled circle in the result's colour (made once, on the GUI thread)."""
+        icon = self._badges.get(result)
+        colour = RESULT_COLOURS.get(result)
+        if icon is None and colour is not None:
+            pixmap = QPixmap(12, 12)
+            pixmap.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(pixmap)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setBrush(colour)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.drawEllipse(1, 1, 10, 10)
+            painter.end()
+            icon = self._badges[result] = QIcon(pixmap)
+        return icon
+
+    def set_checklist(self, entries: Sequence[ChecklistEntry]) -> None:
+        self.beginResetModel()
+        root = _Node(("root", None), "")
+        everything = _Node(("all", None), "All media", parent=root)
+        root.children.append(everything)
+        sections: dict[str, _Node] = {}
+        for entry in sorted(entries, key=lambda e: e.position):
+            section = sections.get(entry.section)
+            if section is None:
+                section = _Node(("section", entry.section), entry.section, parent=root)
+                sections[entry.section] = section
+                root.children.append(section)
+            section.children.append(
+                _Node(
+                    ("item", entry.id),
+                    entry.title,
+                    entry=entry,
+                    parent=section,
+                    photos=entry.media_count,
+                )
+            )
+            section.photos += entry.media_count
+            section.failures += entry.result == "fail"
+        everything.photos = sum(s.photos for s in sections.values())
+        everything.failures = sum(s.failures for s in sections.values())
+        self._root = root
+        self._rows = {}
+        for i, node in enumerate(root.children):
+            self._rows[id(node)] = i
+            for j, child in enumerate(node.children):
+                self._rows[id(child)] = j
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._root = _Node(("root", None), "")
+        self._rows = {}
+        self.endResetModel()
+
+    def all_media_index(self) -> QModelIndex:
+        return self.index(0, 0) if self._root.children else QModelIndex()
+
+    def index_of_item(self, checklist_item_id: int) -> QModelIndex:
+        for section in self._root.children[1:]:
+            for child in section.children:
+                if child.scope == ("item", checklist_item_id):
+                    return self.createIndex(self._rows[id(child)], 0, child)
+        return QModelIndex()
+
+    # --- Qt model interface ---------------------------------------------------------------
+
+    def _node(self, index: _Index) -> _Node:
+        if index.isValid():
+            node = index.internalPointer()
+            assert isinstance(node, _Node)
+            return node
+        return self._root
+
+    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        node = self._node(parent)
+        return self.createIndex(row, column, node.children[row])
+
+    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        if not index.isValid():
+            return QModelIndex()
+        node = self._node(index)
+        parent = node.parent
+        if parent is None or parent is self._root:
+            return QModelIndex()
+        return self.createIndex(self._rows[id(parent)], 0, parent)
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._node(parent).children)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(Column)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS.get(Column(section)) if 0 <= section < len(Column) else None
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        node = self._node(index)
+        col = Column(index.column())
+        entry = node.entry
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == Column.TITLE:
+                return node.title
+            if col == Column.RESULT:
+                if entry is not None:
+                    return RESULT_LABELS.get(entry.result, entry.result)
+                return f"{node.failures} failed" if node.failures else ""
+            if col == Column.NOTES:
+                return (entry.notes or "") if entry is not None else ""
+            return f"{node.photos:,}" if node.photos else ""
+        if role == Qt.ItemDataRole.DecorationRole and col == Column.RESULT and entry is not None:
+            return self._badge(entry.result)
+        if role == Qt.ItemDataRole.ForegroundRole and col == Column.RESULT and entry is not None:
+            return RESULT_COLOURS.get(entry.result)
+        if role == Qt.ItemDataRole.ToolTipRole and entry is not None:
+            notes = f"\n\n{entry.notes}" if entry.notes else ""
+            return f"{entry.section} · {entry.title}{notes}"
+        if role == Qt.ItemDataRole.FontRole and entry is None:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == Column.PHOTOS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == EntryRole:
+            return entry
+        if role == ScopeRole:
+            return node.scope
+        return None

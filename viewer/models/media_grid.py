@@ -1,0 +1,114 @@
+"""The photos shown in the grid: records from one load, images only for the rows in view."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from db.records import MediaItem
+
+MediaRole = Qt.ItemDataRole.UserRole + 1  # MediaItem
+FailureRole = Qt.ItemDataRole.UserRole + 2  # (kind, reason) or None
+LoadedRole = Qt.ItemDataRole.UserRole + 3  # True once a thumbnail or placeholder is shown
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def loading_tile(width: int, height: int) -> QImage:
+    """The tile shown until a thumbnail arrives: light grey, so the grid's shape shows at once."""
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor("#ececec"))
+    painter = QPainter(image)
+    painter.setPen(QColor("#d0d0d0"))
+    painter.drawRect(0, 0, width - 1, height - 1)
+    painter.end()
+    return image
+
+
+class MediaGridModel(QAbstractListModel):
+    """One row per photo. Images are kept only for rows near the view (set by `keep_rows`):
+    the thumbnail cache bounds memory, not this model."""
+
+    def __init__(self, tile: QImage, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._items: tuple[MediaItem, ...] = ()
+        self._row_of: dict[int, int] = {}
+        self._images: dict[int, QImage] = {}
+        self._failures: dict[int, tuple[str, str]] = {}
+        self._tile = tile
+
+    def set_media(self, items: Sequence[MediaItem]) -> None:
+        self.beginResetModel()
+        self._items = tuple(items)
+        self._row_of = {m.id: i for i, m in enumerate(self._items)}
+        self._images.clear()
+        self._failures.clear()
+        self.endResetModel()
+
+    def media(self) -> tuple[MediaItem, ...]:
+        return self._items
+
+    def item(self, row: int) -> MediaItem | None:
+        return self._items[row] if 0 <= row < len(self._items) else None
+
+    def row_of(self, media_id: int) -> int:
+        return self._row_of.get(media_id, -1)
+
+    def has_image(self, row: int) -> bool:
+        item = self.item(row)
+        return item is not None and (item.id in self._images or item.id in self._failures)
+
+    def set_image(self, media_id: int, image: QImage) -> bool:
+        row = self._row_of.get(media_id)
+        if row is None:
+            return False
+        self._images[media_id] = image
+        self._failures.pop(media_id, None)
+        index = self.index(row)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, LoadedRole])
+        return True
+
+    def set_failure(self, media_id: int, kind: str, reason: str, image: QImage) -> bool:
+        row = self._row_of.get(media_id)
+        if row is None:
+            return False
+        self._images[media_id] = image
+        self._failures[media_id] = (kind, reason)
+        index = self.index(row)
+        self.dataChanged.emit(index, index)
+        return True
+
+    def keep_rows(self, first: int, last: int) -> None:
+        """Forget images outside [first, last]: they come back from the cache when needed."""
+        keep = {m.id for m in self._items[max(first, 0) : last + 1]}
+        for media_id in [k for k in self._images if k not in keep]:
+            del self._images[media_id]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._items):
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._images.get(item.id, self._tile)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.caption or item.storage_key.rsplit("/", 1)[-1]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            failure = self._failures.get(item.id)
+            when = item.captured_at.strftime("%Y-%m-%d %H:%M")
+            lines = [item.caption or "", f"{item.width} x {item.height}, {when}"]
+            if failure is not None:
+                lines.append(f"Cannot show this photo: {failure[1]}")
+            return "\n".join(line for line in lines if line)
+        if role == MediaRole:
+            return item
+        if role == FailureRole:
+            return self._failures.get(item.id)
+        if role == LoadedRole:
+            return item.id in self._images
+        return None

@@ -1,0 +1,191 @@
+"""The photo viewer: one photo large, fit to the window, zoom and pan, arrows walk the list."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
+
+from db.records import MediaItem
+
+ZOOM_STEP = 1.25
+
+
+class PhotoView(QGraphicsView):
+    """Fit to the window until the user zooms; drag to pan."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self._item = QGraphicsPixmapItem()
+        self._item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self._item)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setBackgroundBrush(Qt.GlobalColor.black)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows belong to the dialog
+        self.fitted = True
+
+    def set_image(self, image: QImage) -> None:
+        self._item.setPixmap(QPixmap.fromImage(image))  # QPixmap: GUI thread only, here
+        self.scene().setSceneRect(QRectF(self._item.pixmap().rect()))
+        self.fit()
+
+    def clear(self) -> None:
+        self._item.setPixmap(QPixmap())
+
+    def fit(self) -> None:
+        self.fitted = True
+        if not self._item.pixmap().isNull():
+            self.fitInView(self._item, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def zoom(self, factor: float) -> None:
+        self.fitted = False
+        self.scale(factor, factor)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.zoom(ZOOM_STEP if event.angleDelta().y() > 0 else 1 / ZOOM_STEP)
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if self.fitted:
+            self.fit()
+
+
+class MediaViewer(QDialog):
+    """Shows `media[index]`; asks its owner for images through `image_needed`."""
+
+    image_needed = Signal(object)  # MediaItem
+
+    def __init__(
+        self,
+        media: Sequence[MediaItem],
+        index: int,
+        media_root: Path,
+        item_titles: Mapping[int, str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("mediaViewer")
+        self.setWindowTitle("Photo")
+        self.resize(1100, 760)
+        self.media = tuple(media)
+        self.index = index
+        self.media_root = media_root
+        self.item_titles = dict(item_titles)
+        self.view = PhotoView()
+        self.message = QLabel()
+        self.message.setObjectName("viewerMessage")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #8a1c13; font-size: 14px;")
+        self.position = QLabel()
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for name in ("Caption", "Checklist item", "Captured", "Dimensions", "File size", "File"):
+            label = QLabel()
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[name] = label
+            form.addRow(f"{name}:", label)
+        side = QWidget()
+        side.setFixedWidth(280)
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.position)
+        side_layout.addLayout(form)
+        side_layout.addStretch(1)
+        hint = QLabel("← → previous / next · wheel or + - to zoom · 0 to fit · Esc closes")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #707070;")
+        side_layout.addWidget(hint)
+        left = QVBoxLayout()
+        left.addWidget(self.view, 1)
+        left.addWidget(self.message)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(side)
+        self.show_current()
+
+    @property
+    def current(self) -> MediaItem:
+        return self.media[self.index]
+
+    def show_current(self) -> None:
+        item = self.current
+        self.view.clear()
+        self.message.setText("Loading...")
+        self.message.setVisible(True)
+        self.position.setText(f"Photo {self.index + 1} of {len(self.media)}")
+        path = self.media_root / item.storage_key
+        values = {
+            "Caption": item.caption or "-",
+            "Checklist item": self.item_titles.get(item.checklist_item_id, "-"),
+            "Captured": item.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "Dimensions": f"{item.width} x {item.height}",
+            "File size": _size(item.byte_size),
+            "File": str(path),
+        }
+        for name, value in values.items():
+            self.fields[name].setText(value)
+        self.setWindowTitle(f"{item.caption or path.name} - Inspection Viewer")
+        self.image_needed.emit(item)
+
+    def show_image(self, media_id: int, image: QImage) -> None:
+        if media_id != self.current.id:
+            return  # an answer for a photo the user has already moved past
+        self.message.setVisible(False)
+        self.view.set_image(image)
+
+    def show_failure(self, media_id: int, reason: str) -> None:
+        if media_id != self.current.id:
+            return
+        self.view.clear()
+        self.message.setText(f"This photo cannot be shown: {reason}")
+        self.message.setVisible(True)
+
+    def step(self, delta: int) -> None:
+        target = self.index + delta
+        if 0 <= target < len(self.media):
+            self.index = target
+            self.show_current()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Right, Qt.Key.Key_Down, Qt.Key.Key_PageDown, Qt.Key.Key_Space):
+            self.step(1)
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_PageUp, Qt.Key.Key_Backspace):
+            self.step(-1)
+        elif key == Qt.Key.Key_Home:
+            self.step(-self.index)
+        elif key == Qt.Key.Key_End:
+            self.step(len(self.media) - 1 - self.index)
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.view.zoom(ZOOM_STEP)
+        elif key == Qt.Key.Key_Minus:
+            self.view.zoom(1 / ZOOM_STEP)
+        elif key == Qt.Key.Key_0:
+            self.view.fit()
+        else:
+            super().keyPressEvent(event)  # Esc closes the dialog
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
