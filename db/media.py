@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import DateTime, Select, TextClause, TextualSelect, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import ChecklistItem, Media
-from db.performance import BATCH_FUNCTION
+from db.performance import BATCH_FUNCTION, BATCH_QUERY_SQL
 from db.records import ChecklistEntry, InspectionMedia, ItemMedia, MediaItem
 
 # In MediaItem's field order, so a row becomes a MediaItem without unpacking.
@@ -21,6 +21,19 @@ _MEDIA_COLUMNS = (
 BATCH_STATEMENT = text(
     f"SELECT {_MEDIA_COLUMNS} FROM {BATCH_FUNCTION}(CAST(:inspection_id AS bigint))"
 )
+# Offline bundles are SQLite, which has no server functions: there the function's own query
+# (FROM to ORDER BY taken verbatim from BATCH_QUERY_SQL), selecting MediaItem's columns in
+# order. SQLite keeps timestamps as text; typing captured_at parses it back timezone-aware.
+SQLITE_BATCH_STATEMENT = text(
+    "SELECT m.id AS media_id, m.checklist_item_id, m.storage_key, m.mime_type, m.width,"
+    " m.height, m.byte_size, m.sha256, m.caption, m.captured_at, ci.position AS item_position"
+    + BATCH_QUERY_SQL[BATCH_QUERY_SQL.index("\n  FROM ") :]
+).columns(captured_at=DateTime(timezone=True))
+
+
+def batch_statement(conn: AsyncConnection) -> TextClause | TextualSelect:
+    """The one statement that loads an inspection's media, in the connection's SQL dialect."""
+    return SQLITE_BATCH_STATEMENT if conn.dialect.name == "sqlite" else BATCH_STATEMENT
 
 
 def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
@@ -45,8 +58,9 @@ def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
 
 
 async def load_inspection_media(conn: AsyncConnection, inspection_id: int) -> InspectionMedia:
-    """All live media of an inspection in ONE statement (the batch function)."""
-    result = await conn.execute(BATCH_STATEMENT, {"inspection_id": inspection_id})
+    """All live media of an inspection in ONE statement (the batch function, or on SQLite its
+    query)."""
+    result = await conn.execute(batch_statement(conn), {"inspection_id": inspection_id})
     return group_media(inspection_id, result.all())
 
 

@@ -41,7 +41,7 @@ from db.config import (
 from db.embedded import bundled_bin, running_postmaster_pid, stop_server
 from db.engine import Database, DatabaseTarget, check_reachable, make_engine
 from db.errors import ConfigError, KnownError
-from viewer import __version__
+from viewer import __version__, offline_cli
 
 PROG = "inspection-viewer"
 EXIT_USAGE = 2
@@ -111,8 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--screenshot",
         metavar="PATH",
-        help="render the main window offscreen once the first inspection is "
-        "shown, save it as PNG and exit",
+        help="render the main window offscreen once the first inspection is shown with its "
+        "visible thumbnails, save it as PNG and exit",
+    )
+    parser.add_argument(
+        "--thumbnail-cache-mb",
+        type=_positive_int,
+        metavar="MB",
+        help="memory for decoded thumbnails (default 128; remembered in settings)",
+    )
+    parser.add_argument(
+        "--thumbnail-workers",
+        type=_positive_int,
+        metavar="N",
+        help="threads decoding thumbnails (default: one per CPU core)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -129,6 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="delete all inspections first (asks nothing: the data is gone)",
     )
+
+    offline_cli.register(sub, [common])
 
     db = sub.add_parser("db", parents=[common], help="database tools")
     dbsub = db.add_subparsers(
@@ -230,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context(paths, Database(paths, database_url_from_env(args.database_url)))
         if args.command is None:
             return _gui(args, ctx)
+        if (handler := getattr(args, "offline_handler", None)) is not None:
+            return int(handler(args, ctx))
         if args.command == "demo":
             return _demo(args, ctx)
         return _DB_COMMANDS[args.db_command](args, ctx)
@@ -248,9 +264,17 @@ def _gui(args: argparse.Namespace, ctx: Context) -> int:
     screenshot = Path(args.screenshot).resolve() if args.screenshot else None
     if screenshot is not None and not screenshot.parent.is_dir():
         raise ConfigError(f"--screenshot: folder {screenshot.parent} does not exist")
-    from viewer.app import run_gui
+    from viewer.app import GuiOptions, run_gui
 
-    return run_gui(ctx.paths, ctx.database, screenshot=screenshot)
+    return run_gui(
+        ctx.paths,
+        ctx.database,
+        GuiOptions(
+            screenshot=screenshot,
+            thumbnail_cache_mb=args.thumbnail_cache_mb,
+            thumbnail_workers=args.thumbnail_workers,
+        ),
+    )
 
 
 def _progress() -> Progress:

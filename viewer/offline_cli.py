@@ -1,0 +1,164 @@
+"""The `export` and `open` commands: take inspections offline into a bundle, review one offline.
+
+Kept out of viewer/cli.py so the offline feature stays in its own room; cli.py registers these
+subcommands and dispatches to run_export / run_open. Qt is imported only when needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from db.bundle import BUNDLE_SUFFIX, BundleArchive
+from db.engine import make_engine
+from db.errors import ConfigError
+from db.models import InspectionStatus
+
+if TYPE_CHECKING:
+    from viewer.cli import Context
+
+PROG = "inspection-viewer"
+
+# One line per message, whatever the terminal width (scripts and tests read them).
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def register(
+    subparsers: argparse._SubParsersAction[Any],
+    parents: list[argparse.ArgumentParser],
+) -> None:
+    """Add `export` and `open`; each sets `offline_handler` to its run_* function."""
+    export = subparsers.add_parser(
+        "export",
+        parents=parents,
+        help="take inspections offline: write them, their photos and thumbnails to one file",
+        description="Write the chosen inspections, with their checklists, photos and "
+        f"thumbnails, to one {BUNDLE_SUFFIX} file that `{PROG} open` reviews with no server.",
+    )
+    export.add_argument(
+        "--inspection",
+        dest="references",
+        metavar="REF",
+        nargs="+",
+        default=[],
+        help="reference codes of the inspections, for example INS-2026-0412",
+    )
+    export.add_argument(
+        "--status",
+        choices=[s.value for s in InspectionStatus],
+        default=None,
+        help="only inspections with this status (alone: all inspections with this status)",
+    )
+    export.add_argument(
+        "--out",
+        metavar=f"FILE{BUNDLE_SUFFIX}",
+        required=True,
+        help="the bundle to write (replaced only once the export has completed)",
+    )
+    export.add_argument(
+        "--no-thumbnails",
+        action="store_true",
+        help="do not pre-generate thumbnails (smaller bundle, no Qt needed)",
+    )
+    export.set_defaults(offline_handler=run_export)
+
+    open_ = subparsers.add_parser(
+        "open",
+        parents=parents,
+        help="review an offline bundle (read-only, no database server)",
+    )
+    open_.add_argument("bundle", metavar=f"FILE{BUNDLE_SUFFIX}")
+    open_.set_defaults(offline_handler=run_open)
+
+
+def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from db.offline import export_bundle
+
+    target_file = Path(args.out).expanduser().resolve()
+    if target_file.suffix.lower() != BUNDLE_SUFFIX:
+        raise ConfigError(f"--out: a bundle file name ends in {BUNDLE_SUFFIX}")
+    if not target_file.parent.is_dir():
+        raise ConfigError(f"--out: folder {target_file.parent} does not exist")
+    if not args.references and args.status is None:
+        raise ConfigError("name the inspections with --inspection REF, or give --status")
+    thumbnailer = None
+    if not args.no_thumbnails:
+        from viewer.offline_thumbnails import png_thumbnail
+
+        thumbnailer = png_thumbnail
+
+    with ctx.target() as target:
+        engine = make_engine(target.url)
+        try:
+            with _progress() as progress:
+                tasks: dict[str, TaskID] = {}
+
+                def report(phase: str, done: int, total: int) -> None:
+                    if phase not in tasks:
+                        tasks[phase] = progress.add_task(phase, total=total)
+                    progress.update(tasks[phase], completed=done, total=total)
+
+                summary = export_bundle(
+                    engine,
+                    ctx.paths.media_root,
+                    args.references,
+                    args.status,
+                    out=target_file,
+                    progress=report,
+                    thumbnailer=thumbnailer,
+                )
+        finally:
+            engine.dispose()
+    out.print(
+        f"Bundle {summary.path}: {summary.inspections} inspection"
+        f"{'s' if summary.inspections != 1 else ''}, {summary.checklist_items:,} checklist "
+        f"items, {summary.media:,} photos ({summary.media_files:,} files, "
+        f"{summary.media_bytes / 1e6:.1f} MB; {summary.thumbnails:,} thumbnails), "
+        f"{summary.bundle_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s",
+        markup=False,
+    )
+    if summary.unavailable:
+        err.print(
+            f"warning: {len(summary.unavailable)} photo(s) could not be taken offline and are "
+            "listed in the bundle as unavailable:",
+            markup=False,
+        )
+        for gone in summary.unavailable:
+            err.print(f"  media {gone.media_id} {gone.storage_key}: {gone.detail}", markup=False)
+    return 0
+
+
+def run_open(args: argparse.Namespace, ctx: Context) -> int:
+    bundle = Path(args.bundle).expanduser().resolve()
+    screenshot = Path(args.screenshot).resolve() if getattr(args, "screenshot", None) else None
+    if screenshot is not None and not screenshot.parent.is_dir():
+        raise ConfigError(f"--screenshot: folder {screenshot.parent} does not exist")
+    # Check the file before any window opens: a bad bundle is one line and exit code 1.
+    with BundleArchive(bundle, ctx.paths.cache_dir):
+        pass
+    from viewer.offline_app import run_offline_gui
+
+    return run_offline_gui(bundle, ctx.paths, screenshot=screenshot)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
