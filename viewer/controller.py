@@ -70,6 +70,7 @@ class AppController(QObject):
         self._first_view_pending = True
         self._failure_images: dict[str, QImage] = {}
         self._restore_reference: str | None = None
+        self._export_dialog: Any = None
 
         window.retry_requested.connect(self.start)
         window.query_changed.connect(self.set_query)
@@ -79,6 +80,8 @@ class AppController(QObject):
         window.refresh_requested.connect(self.refresh)
         window.media_retry_requested.connect(self.refresh)
         window.open_database_requested.connect(self._ask_database_url)
+        window.open_bundle_requested.connect(self._open_bundle)
+        window.take_offline_requested.connect(self._take_offline)
         window.media_pane.visible_rows_changed.connect(self._on_visible_rows)
         window.media_pane.open_requested.connect(self.open_viewer)
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
@@ -346,6 +349,50 @@ class AppController(QObject):
             self.viewer.deleteLater()
         self.viewer = None
 
+    # --- offline bundles -----------------------------------------------------------------------
+
+    def _take_offline(self) -> None:
+        from viewer.widgets.offline_export_dialog import (
+            OfflineExportDialog,
+            ask_bundle_path,
+            export_job,
+        )
+
+        chosen = self.window.selected_inspections()
+        if not chosen or self.target is None:
+            self.window.show_status("Select the inspections to take offline first", 5000)
+            return
+        name = chosen[0].reference_code if len(chosen) == 1 else f"{len(chosen)}-inspections"
+        path = ask_bundle_path(self.window, name, Path.home())
+        if path is None:
+            return
+        refs = [rec.reference_code for rec in chosen]
+        dialog = OfflineExportDialog(
+            export_job(self.target.url, self.paths.media_root, refs, path),
+            f"Taking {', '.join(refs) if len(refs) <= 3 else f'{len(refs)} inspections'} offline",
+            self.window,
+        )
+        self._export_dialog = dialog
+        dialog.start()
+        dialog.open()
+
+    def _open_bundle(self) -> None:
+        from PySide6.QtCore import QProcess
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(
+            self.window,
+            "Open Offline Bundle",
+            str(Path.home()),
+            "Inspection bundles (*.ivbundle);;All files (*)",
+        )
+        if path:
+            # A bundle opens in a window of its own, so the one on the database stays as it is.
+            QProcess.startDetached(
+                sys.executable,
+                ["-m", "viewer", "--data-dir", str(self.paths.data_dir), "open", path],
+            )
+
     # --- switching databases -----------------------------------------------------------------
 
     def _ask_database_url(self) -> None:
@@ -392,6 +439,9 @@ class AppController(QObject):
         task.add_done_callback(self._tasks.discard)
 
     async def shutdown(self) -> None:
+        if self._export_dialog is not None and self._export_dialog.is_running():
+            self._export_dialog.cancel()
+            await asyncio.to_thread(self._export_dialog.wait)
         if self._start_task is not None and not self._start_task.done():
             self._start_task.cancel()
         for task in list(self._tasks):

@@ -56,6 +56,7 @@ class OfflineController(AppController):
         self._prefetch: threading.Thread | None = None
         self._stop_prefetch = threading.Event()
         window.open_database_action.setEnabled(False)  # an offline window stays on its bundle
+        window.take_offline_action.setEnabled(False)  # it is offline already
         window.setWindowTitle(f"{bundle_path.name} - Inspection Viewer (offline, read-only)")
 
     async def _start(self) -> None:

@@ -157,7 +157,9 @@ class InspectionListPane(QWidget):
         self.table.setObjectName("inspectionTable")
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows can be selected to take them offline together; the current row is the
+        # one the other panes show.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
@@ -318,11 +320,14 @@ class MainWindow(QMainWindow):
     retry_requested = Signal()
     media_retry_requested = Signal()
     open_database_requested = Signal()
+    open_bundle_requested = Signal()
+    take_offline_requested = Signal()
     performance_panel_requested = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
+        self._shown_id: int | None = None
         self.setWindowTitle("Inspection Viewer")
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
@@ -418,6 +423,12 @@ class MainWindow(QMainWindow):
             "Open &Database URL...", None, self.open_database_requested
         )
         file_menu.addAction(self.open_database_action)
+        self.open_bundle_action = action(
+            "Open &Offline Bundle...", "Ctrl+O", self.open_bundle_requested
+        )
+        file_menu.addAction(self.open_bundle_action)
+        self.take_offline_action = action("&Take Offline...", None, self.take_offline_requested)
+        file_menu.addAction(self.take_offline_action)
         self.file_menu = file_menu
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
@@ -478,6 +489,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout_ms)
 
     def show_inspections(self, rows: Sequence[InspectionSummary], *, has_more: bool) -> None:
+        self._shown_id = None
         self.inspections.set_rows(rows, has_more=has_more)
         self.list_pane.empty.setVisible(not rows)
         self.show_main()
@@ -486,8 +498,17 @@ class MainWindow(QMainWindow):
         self.inspections.append_rows(rows, has_more=has_more)
 
     def selected_inspection(self) -> InspectionSummary | None:
-        rows = self.table.selectionModel().selectedRows()
+        """The inspection the checklist and grid show: the current row if it is selected."""
+        selection = self.table.selectionModel()
+        current = selection.currentIndex()
+        if current.isValid() and selection.isRowSelected(current.row()):
+            return self.inspections.record(current.row())
+        rows = selection.selectedRows()
         return self.inspections.record(rows[0].row()) if rows else None
+
+    def selected_inspections(self) -> list[InspectionSummary]:
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [rec for row in rows if (rec := self.inspections.record(row)) is not None]
 
     def select_inspection_row(self, row: int) -> None:
         if 0 <= row < self.inspections.rowCount():
