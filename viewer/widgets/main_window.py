@@ -50,6 +50,7 @@ from viewer.widgets.thumbnail_delegate import ThumbnailDelegate
 GRID_ICON = QSize(256, 192)
 GRID_CELL = QSize(266, 220)
 SEARCH_DEBOUNCE_MS = 250
+STARTUP_WIDTH = 620
 # How far beyond the visible rows the grid asks for thumbnails ahead of a scroll.
 PREFETCH_ROWS = 12
 
@@ -62,40 +63,65 @@ class StartupPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.message = QLabel("Starting...")
+        self.message.setObjectName("startupMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
+        font = self.message.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.message.setFont(font)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(420)
-        self.progress.setMinimumWidth(320)
         self.error = QLabel()
+        self.error.setObjectName("startupError")
         self.error.setWordWrap(True)
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setStyleSheet("color: #8a1c13;")
         self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint = QLabel(
+            "Check that the server is running and the URL is right, then Retry; "
+            "or choose another database with File > Open Database URL..."
+        )
+        self.hint.setWordWrap(True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("color: #606060;")
         self.retry = QPushButton("Retry")
+        self.retry.setDefault(True)
         self.retry.clicked.connect(self.retry_requested)
+        # A fixed-width column in the middle: wrapped labels need a width to wrap at.
+        card = QWidget()
+        card.setFixedWidth(STARTUP_WIDTH)
+        column = QVBoxLayout(card)
+        column.setSpacing(12)
+        for widget in (self.message, self.progress, self.error, self.hint):
+            column.addWidget(widget)
+        column.addWidget(self.retry, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout = QVBoxLayout(self)
         layout.addStretch(2)
-        for widget in (self.message, self.progress, self.error):
-            layout.addWidget(widget, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.retry, alignment=Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(card, alignment=Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(3)
         self.show_progress("Starting...", 0, 0)
 
     def show_progress(self, text: str, done: int, total: int) -> None:
         self.message.setText(text)
+        self._fit_heights()
         self.progress.setVisible(True)
         self.progress.setRange(0, max(total, 0))  # 0..0 is Qt's busy indicator
         self.progress.setValue(done if total else 0)
-        self.error.setVisible(False)
-        self.retry.setVisible(False)
+        for widget in (self.error, self.hint, self.retry):
+            widget.setVisible(False)
 
     def show_error(self, text: str) -> None:
         self.message.setText("Inspection Viewer could not open the database")
         self.progress.setVisible(False)
         self.error.setText(text)
-        self.error.setVisible(True)
-        self.retry.setVisible(True)
+        for widget in (self.error, self.hint, self.retry):
+            widget.setVisible(True)
+        self._fit_heights()
+
+    def _fit_heights(self) -> None:
+        # A layout sizes a fixed-width column by sizeHint, which ignores wrapping: give each
+        # wrapped label the height its text needs at the column's width.
+        for label in (self.message, self.error, self.hint):
+            label.setMinimumHeight(max(0, label.heightForWidth(STARTUP_WIDTH - 24)))
 
 
 class ErrorBanner(QWidget):

@@ -9,7 +9,6 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
-    QFormLayout,
     QGraphicsPixmapItem,
     QGraphicsScene,
     QGraphicsView,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from db.records import MediaItem
 
 ZOOM_STEP = 1.25
+SIDE_WIDTH = 280
 
 
 class PhotoView(QGraphicsView):
@@ -95,18 +95,23 @@ class MediaViewer(QDialog):
         self.message.setStyleSheet("color: #8a1c13; font-size: 14px;")
         self.position = QLabel()
         self.fields: dict[str, QLabel] = {}
-        form = QFormLayout()
+        # A plain column, not a QFormLayout: wrapped values get their full height there.
+        facts = QVBoxLayout()
+        facts.setSpacing(2)
         for name in ("Caption", "Checklist item", "Captured", "Dimensions", "File size", "File"):
+            heading = QLabel(name)
+            heading.setStyleSheet("color: #707070; margin-top: 6px;")
             label = QLabel()
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[name] = label
-            form.addRow(f"{name}:", label)
+            facts.addWidget(heading)
+            facts.addWidget(label)
         side = QWidget()
-        side.setFixedWidth(280)
+        side.setFixedWidth(SIDE_WIDTH)
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.position)
-        side_layout.addLayout(form)
+        side_layout.addLayout(facts)
         side_layout.addStretch(1)
         hint = QLabel("← → previous / next · wheel or + - to zoom · 0 to fit · Esc closes")
         hint.setWordWrap(True)
@@ -137,10 +142,14 @@ class MediaViewer(QDialog):
             "Captured": item.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
             "Dimensions": f"{item.width} x {item.height}",
             "File size": _size(item.byte_size),
-            "File": str(path),
+            # Zero-width spaces let a long path wrap at its separators.
+            "File": str(path).replace("/", "/\u200b"),
         }
         for name, value in values.items():
-            self.fields[name].setText(value)
+            label = self.fields[name]
+            label.setText(value)
+            # Wrapped labels do not grow by themselves in this column: ask for their height.
+            label.setMinimumHeight(label.heightForWidth(SIDE_WIDTH - 24))
         self.setWindowTitle(f"{item.caption or path.name} - Inspection Viewer")
         self.image_needed.emit(item)
 
