@@ -288,7 +288,7 @@ class AppController(QObject):
             if image is not None:
                 model.set_image(item.id, image)
         self.thumbnails.set_visible(visible_keys)
-        self.thumbnails.cancel_stale(keep_keys)
+        self.thumbnails.cancel_stale(keep_keys, size_px=GRID_SIZE)  # not the viewer's preview
         self._check_first_view()
 
     def _request(self, item: MediaItem, size: int) -> ThumbnailRequest:
