@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,8 +137,4 @@ def run_gui(paths: AppPaths, database: Database, options: GuiOptions | None = No
         loop.run_until_complete(closed.wait())
         window.save_settings()
         loop.run_until_complete(controller.shutdown())
-    if os.environ.get("INSPECTION_VIEWER_DEBUG_THREADS"):
-        import threading
-
-        print(threading.enumerate(), file=sys.stderr)
     return exit_code[0]
