@@ -45,8 +45,10 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
     batch_before = server_calls(engine, BATCH_PATTERN)
     per_item_before = server_calls(engine, PER_ITEM_PATTERN)
     window.select_inspection_row(window.inspections.row_of(large_id))
-    qtbot.waitUntil(lambda: controller.selection is not None
-                    and controller.selection.inspection_id == large_id, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: controller.selection is not None and controller.selection.inspection_id == large_id,
+        timeout=30_000,
+    )
 
     action = controller.metrics.last("load_media")
     assert action is not None and action.label == f"load_media inspection={large_id}"
