@@ -231,6 +231,13 @@ class MediaBatchLoader:
             self._media.pop(inspection_id, None)
             self._checklists.pop(inspection_id, None)
 
+    async def aclose(self) -> None:
+        """Cancel the loads still in flight and wait for them, before the engine goes."""
+        tasks = [entry.task for entry in self._inflight.values()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     @property
     def batch_available(self) -> bool:
         return (

@@ -121,6 +121,16 @@ def qasync_loop(qapp):  # type: ignore[no-untyped-def]
     try:
         yield loop
     finally:
+        # Tasks a test left behind are cancelled and run to their end here: closed later by the
+        # garbage collector, on whatever thread, they would fail inside SQLAlchemy's greenlets.
+        from PySide6.QtCore import QDeadlineTimer, QEventLoop
+
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        deadline = QDeadlineTimer(10_000)
+        while any(not t.done() for t in pending) and not deadline.hasExpired():
+            qapp.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         executor.shutdown(wait=True)
         loop.set_default_executor(None)  # shut down already; close() must not do it again
         # loop.stop() would call QApplication.exit(), after which the next test's loop never

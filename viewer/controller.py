@@ -425,6 +425,8 @@ class AppController(QObject):
             self.selection_loader.cancel()
             await self.selection_loader.wait()
         self.selection_loader = None
+        if self.loader is not None:
+            await self.loader.aclose()
         self.loader = None
         if self.engine is not None:
             await self.engine.dispose()
@@ -446,6 +448,7 @@ class AppController(QObject):
             self._start_task.cancel()
         for task in list(self._tasks):
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.viewer is not None:
             self.viewer.close()
         await self._close_database()
