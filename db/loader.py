@@ -231,6 +231,17 @@ class MediaBatchLoader:
             self._media.pop(inspection_id, None)
             self._checklists.pop(inspection_id, None)
 
+    def cached(
+        self, inspection_id: int
+    ) -> tuple[tuple[ChecklistEntry, ...], InspectionMedia] | None:
+        """Checklist and media if both are in the cache (no I/O, no await)."""
+        checklist = self._checklists.get(inspection_id)
+        media = self._media.get(inspection_id)
+        if checklist is None or media is None:
+            return None
+        self.stats.cache_hits += 1
+        return checklist, media
+
     async def aclose(self) -> None:
         """Cancel the loads still in flight and wait for them, before the engine goes."""
         tasks = [entry.task for entry in self._inflight.values()]
@@ -363,8 +374,20 @@ class SelectionLoader:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = None
-        if inspection_id is not None:
-            self._task = asyncio.ensure_future(self._run(inspection_id, refresh))
+        if inspection_id is None:
+            return
+        cached = None if refresh else self.loader.cached(inspection_id)
+        if cached is not None:
+            # Re-selecting a recent inspection: deliver now, not a few event-loop turns (and
+            # a repaint or two) later.
+            checklist, media = cached
+            self._deliver(
+                Selection(
+                    inspection_id, checklist, LoadResult(inspection_id, media, "cache", 0, 0.0, 0)
+                )
+            )
+            return
+        self._task = asyncio.ensure_future(self._run(inspection_id, refresh))
 
     async def _run(self, inspection_id: int, refresh: bool) -> None:
         failure: MediaLoadError | None = None
