@@ -22,6 +22,9 @@ from sqlalchemy import Engine, event
 
 DEFAULT_WINDOW = 500
 SQL_TEXT_LIMIT = 2000
+# A statement this slow is kept in the bounded slow-statement list (the performance panel's).
+DEFAULT_SLOW_THRESHOLD_S = 0.5
+DEFAULT_SLOW_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,21 @@ class ActionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SlowStatement:
+    """A statement over the slow threshold, with the action that ran it."""
+
+    action_id: int
+    kind: str
+    label: str
+    sql: str
+    parameters: str
+    seconds: float
+    rows: int
+    error: str | None
+    finished_at: float  # time.time() of the action's end
+
+
+@dataclass(frozen=True, slots=True)
 class Percentiles:
     count: int
     p50: float | None
@@ -104,6 +122,7 @@ def percentiles(values: Sequence[float]) -> Percentiles:
 
 
 Listener = Callable[[ActionRecord], None]
+Watcher = Callable[[], None]
 
 _current: contextvars.ContextVar[ActionScope | None] = contextvars.ContextVar(
     "inspection_viewer_action", default=None
@@ -113,13 +132,25 @@ _current: contextvars.ContextVar[ActionScope | None] = contextvars.ContextVar(
 class QueryMetrics:
     """Per-action statement accounting, rolling latency windows and counters."""
 
-    def __init__(self, window: int = DEFAULT_WINDOW, recent: int = 50) -> None:
+    def __init__(
+        self,
+        window: int = DEFAULT_WINDOW,
+        recent: int = 50,
+        *,
+        slow_threshold_s: float = DEFAULT_SLOW_THRESHOLD_S,
+        slow_limit: int = DEFAULT_SLOW_LIMIT,
+    ) -> None:
         self.window = window
+        self.slow_threshold_s = slow_threshold_s
+        self.slow_limit = slow_limit
         self._lock = threading.Lock()  # listeners and readers may live on another thread
         self._ids = itertools.count(1)
         self._latency: dict[str, deque[float]] = {}
         self._recent: deque[ActionRecord] = deque(maxlen=recent)
         self._listeners: list[Listener] = []
+        self._watchers: list[Watcher] = []
+        self._slow: deque[SlowStatement] = deque(maxlen=slow_limit)
+        self.actions_by_kind: dict[str, int] = {}
         self.counters: dict[str, int] = {
             "actions": 0,
             "statements": 0,
@@ -132,8 +163,13 @@ class QueryMetrics:
     # --- scopes ------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def action(self, kind: str, **labels: object) -> Iterator[ActionScope]:
-        """Run a user action; every statement executed inside is recorded against it."""
+    def action(self, kind: str, *, counted: bool = True, **labels: object) -> Iterator[ActionScope]:
+        """Run a user action; every statement executed inside is recorded against it.
+
+        `counted=False` gives a scope of its own whose statements stay in the scope: no
+        counters, windows, recent list or listeners (the performance panel's own server
+        queries, which must not show up as the user's actions they are there to measure).
+        """
         label = f"{kind} " + " ".join(f"{k}={v}" for k, v in labels.items()) if labels else kind
         scope = ActionScope(kind=kind, label=label.strip(), started=time.perf_counter())
         token = _current.set(scope)
@@ -145,7 +181,8 @@ class QueryMetrics:
             raise
         finally:
             _current.reset(token)
-            self._finish(scope, failure)
+            if counted:
+                self._finish(scope, failure)
 
     def _finish(self, scope: ActionScope, failure: BaseException | None) -> None:
         import asyncio
@@ -168,6 +205,7 @@ class QueryMetrics:
         )
         with self._lock:
             self.counters["actions"] += 1
+            self.actions_by_kind[record.kind] = self.actions_by_kind.get(record.kind, 0) + 1
             self.counters["statements"] += len(record.statements)
             self.counters["retries"] += record.retries
             self.counters["errors"] += record.errors
@@ -180,14 +218,36 @@ class QueryMetrics:
                     record.seconds
                 )
             self._recent.append(record)
+            threshold = self.slow_threshold_s
+            self._slow.extend(
+                SlowStatement(
+                    record.id,
+                    record.kind,
+                    record.label,
+                    s.sql,
+                    s.parameters,
+                    s.seconds,
+                    s.rows,
+                    s.error,
+                    record.finished_at,
+                )
+                for s in record.statements
+                if s.seconds >= threshold
+            )
             listeners = list(self._listeners)
+            watchers = list(self._watchers)
         for listener in listeners:
             listener(record)
+        for watcher in watchers:
+            watcher()
 
     def record_duration(self, kind: str, seconds: float) -> None:
         """A timed operation that is not a database action (thumbnail decodes, for example)."""
         with self._lock:
             self._latency.setdefault(kind, deque(maxlen=self.window)).append(seconds)
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher()
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -201,10 +261,32 @@ class QueryMetrics:
 
         return unsubscribe
 
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher` (no arguments, on the recording thread) after anything changes: an
+        action finished, a duration recorded, a reset. Cheap enough to run per statement batch."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+        def unwatch() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._watchers.remove(watcher)
+
+        return unwatch
+
     def latency(self, kind: str) -> Percentiles:
         with self._lock:
             values = list(self._latency.get(kind, ()))
         return percentiles(values)
+
+    def samples(self, kind: str) -> list[float]:
+        """The rolling window of `kind`, oldest first (for charts)."""
+        with self._lock:
+            return list(self._latency.get(kind, ()))
+
+    def slow_statements(self) -> list[SlowStatement]:
+        """Statements at or over `slow_threshold_s`, oldest first, the newest `slow_limit`."""
+        with self._lock:
+            return list(self._slow)
 
     def recent(self) -> list[ActionRecord]:
         with self._lock:
@@ -221,9 +303,14 @@ class QueryMetrics:
         with self._lock:
             self._latency.clear()
             self._recent.clear()
+            self._slow.clear()
+            self.actions_by_kind.clear()
             for key in self.counters:
                 self.counters[key] = 0
             self.last_error = None
+            watchers = list(self._watchers)
+        for watcher in watchers:
+            watcher()
 
     # --- engine hooks ------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from dataclasses import dataclass
@@ -47,6 +48,14 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 def tune_interpreter() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
+def settle_heap() -> None:
+    """Once the window is up: exclude everything alive now (modules, Qt wrappers, SQLAlchemy's
+    metadata) from the cyclic garbage collector's full passes. Those passes run on the GUI
+    thread and took 40-100 ms with all of it in the oldest generation (measured)."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_application() -> QApplication:
@@ -108,6 +117,7 @@ def run_gui(paths: AppPaths, database: Database, options: GuiOptions | None = No
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
 
+    controller.first_view_ready.connect(settle_heap)
     if options.screenshot is not None:
         shot = options.screenshot
 

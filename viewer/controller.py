@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.config import AppPaths
+from db.diagnostics import ServerReport, engine_server_report
 from db.engine import Database, DatabaseTarget, make_async_engine
 from db.errors import KnownError
 from db.loader import MediaBatchLoader, MediaLoadError, Selection, SelectionLoader
@@ -30,6 +31,7 @@ from viewer.thumbnails.placeholder import placeholder
 from viewer.thumbnails.service import GRID_SIZE, PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
 from viewer.widgets.main_window import PREFETCH_ROWS, MainWindow
 from viewer.widgets.media_viewer import MediaViewer
+from viewer.widgets.performance_panel import PerformancePanel
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,16 @@ class AppController(QObject):
         self._failure_images: dict[str, QImage] = {}
         self._restore_reference: str | None = None
         self._export_dialog: Any = None
+        # Reference codes of the inspections selected so far: the panel names loads by them.
+        self._references: dict[int, str] = {}
+        self.performance = PerformancePanel(
+            self.metrics,
+            thumbnails,
+            self.server_report,
+            reference_of=self._references.get,
+            parent=window,
+        )
+        window.add_performance_panel(self.performance)
 
         window.retry_requested.connect(self.start)
         window.query_changed.connect(self.set_query)
@@ -89,6 +101,8 @@ class AppController(QObject):
         thumbnails.work_timed.connect(
             lambda source, seconds: self.metrics.record_duration(f"thumbnail_{source}", seconds)
         )
+        # Memory-cache hits are answered at once, without a signal: the grid asking is the cue.
+        window.media_pane.visible_rows_changed.connect(self.performance.notify_changed)
 
     # --- start-up -------------------------------------------------------------------------
 
@@ -201,6 +215,8 @@ class AppController(QObject):
 
     def _on_inspection_selected(self, rec: InspectionSummary | None) -> None:
         self.selection = None
+        if rec is not None:
+            self._references[rec.id] = rec.reference_code
         self.thumbnails.begin_generation()  # queued thumbnails of the old one are dropped
         if self.selection_loader is not None:
             self.selection_loader.select(rec.id if rec is not None else None)
@@ -433,6 +449,20 @@ class AppController(QObject):
             self.engine = None
         await asyncio.to_thread(self.database.close)
 
+    # --- the performance panel's server side -----------------------------------------------
+
+    async def server_report(self) -> ServerReport:
+        """The panel's Refresh: server-side figures for the selected inspection."""
+        if self.engine is None:
+            return ServerReport.unavailable("No database is open yet.")
+        rec = self.window.selected_inspection()
+        return await engine_server_report(
+            self.engine,
+            self.metrics,
+            inspection_id=rec.id if rec is not None else None,
+            inspection=rec.reference_code if rec is not None else "",
+        )
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _spawn(self, coro: Any) -> None:
@@ -451,6 +481,7 @@ class AppController(QObject):
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.viewer is not None:
             self.viewer.close()
+        self.performance.shutdown()
         await self._close_database()
         self.thumbnails.shutdown()
 

@@ -20,6 +20,7 @@ from PySide6.QtCore import QTimer
 
 from db.bundle import BundleError
 from db.config import AppPaths
+from db.diagnostics import OFFLINE_MESSAGE, ServerReport
 from db.engine import Database
 from db.errors import KnownError
 from db.loader import MediaBatchLoader, SelectionLoader
@@ -82,6 +83,10 @@ class OfflineController(AppController):
         except Exception as exc:  # a bug: log the traceback, tell the user, keep the window
             log.exception("opening the bundle failed")
             self._startup_failed(f"Unexpected error: {exc!r}. Details are in the log.")
+
+    async def server_report(self) -> ServerReport:
+        # A bundle is SQLite: there is no server, and nothing is asked.
+        return ServerReport.unavailable(OFFLINE_MESSAGE)
 
     def _prefetch_thumbnails(self, bundle: OfflineBundle) -> None:
         # The grid asks for thumbnail paths on the GUI thread; extracting (and checking) the

@@ -16,7 +16,7 @@ from db.config import AppPaths, libpq_url
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
 from db.engine import Database, make_async_engine
 from db.loader import RetryPolicy
-from viewer.app import tune_interpreter
+from viewer.app import settle_heap, tune_interpreter
 from viewer.controller import AppController
 from viewer.models.checklist_tree import ScopeRole
 from viewer.models.media_grid import FailureRole
@@ -68,6 +68,7 @@ def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  #
     window.show()
     with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
         controller.start()
+    settle_heap()  # as run_gui() does once the first view is up
     yield RunningApp(window, controller, demo_db.engine)
     done = asyncio.ensure_future(controller.shutdown())
     qtbot.waitUntil(done.done, timeout=30_000)

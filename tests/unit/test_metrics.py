@@ -84,3 +84,66 @@ def test_listeners_hear_every_finished_action_and_failures_count_as_errors() -> 
     assert metrics.counters["errors"] == 1
     assert metrics.last_error == "server gone"
     assert metrics.latency("load_media").count == 1, "failed actions stay out of latency"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["load_media", "thumbnail_decode", "thumbnail_disk"]),
+            st.floats(min_value=0, max_value=10, allow_nan=False),
+        ),
+        max_size=80,
+    ),
+    st.integers(min_value=1, max_value=25),
+)
+def test_each_kind_keeps_its_own_rolling_window_in_order(
+    events: list[tuple[str, float]], window: int
+) -> None:
+    metrics = QueryMetrics(window=window)
+    for kind, seconds in events:
+        metrics.record_duration(kind, seconds)
+    for kind in ("load_media", "thumbnail_decode", "thumbnail_disk"):
+        expected = [s for k, s in events if k == kind][-window:]
+        assert metrics.samples(kind) == expected
+        assert metrics.latency(kind) == percentiles(expected)
+
+
+def test_slow_statements_are_kept_newest_last_bounded_and_cleared_by_reset() -> None:
+    metrics = QueryMetrics(slow_threshold_s=0.5, slow_limit=3)
+    for i, seconds in enumerate((0.1, 0.5, 0.7, 0.2, 0.9, 1.5)):
+        with metrics.action("load_media", inspection=i) as scope:
+            scope.statements.append(StatementRecord(f"SELECT {i}", "{}", seconds, 1))
+    slow = metrics.slow_statements()
+    assert [s.seconds for s in slow] == [0.7, 0.9, 1.5], "at or over 0.5 s, the newest three"
+    assert slow[-1].label == "load_media inspection=5" and slow[-1].sql == "SELECT 5"
+    assert metrics.actions_by_kind == {"load_media": 6}
+    metrics.reset()
+    assert metrics.slow_statements() == [] and metrics.actions_by_kind == {}
+
+
+def test_an_uncounted_scope_keeps_its_statements_to_itself() -> None:
+    metrics = QueryMetrics(slow_threshold_s=0.0)
+    heard: list[str] = []
+    changes: list[None] = []
+    metrics.subscribe(lambda record: heard.append(record.kind))
+    metrics.watch(lambda: changes.append(None))
+    with metrics.action("diagnostics", counted=False) as scope:
+        assert current_scope() is scope
+        scope.statements.append(StatementRecord("EXPLAIN SELECT 1", "{}", 2.0, 1))
+    assert len(scope.statements) == 1
+    assert metrics.recent() == [] and heard == [] and changes == []
+    assert metrics.counters["actions"] == metrics.counters["statements"] == 0
+    assert metrics.slow_statements() == []
+
+
+def test_watchers_hear_actions_durations_and_resets_until_unwatched() -> None:
+    metrics = QueryMetrics()
+    changes: list[str] = []
+    unwatch = metrics.watch(lambda: changes.append("changed"))
+    with metrics.action("load_checklist", inspection=1):
+        pass
+    metrics.record_duration("thumbnail_decode", 0.01)
+    metrics.reset()
+    unwatch()
+    metrics.record_duration("thumbnail_decode", 0.01)
+    assert changes == ["changed"] * 3

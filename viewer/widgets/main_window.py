@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -284,7 +285,6 @@ class MediaPane(QWidget):
         # Not connected to start() directly: valueChanged(int) would pick the start(msec)
         # overload and set the delay to the scroll position.
         self.grid.verticalScrollBar().valueChanged.connect(lambda _v: self._visible_timer.start())
-        model.modelReset.connect(self._visible_timer.start)
         model.layoutChanged.connect(self._visible_timer.start)
 
         header = QHBoxLayout()
@@ -307,7 +307,11 @@ class MediaPane(QWidget):
 
     def show_grid(self) -> None:
         self.stack.setCurrentWidget(self.grid)
-        self._visible_timer.start()
+        # New photos: lay the grid out now and ask for the visible thumbnails at once. The
+        # debounce is for scrolling; here it would be 30 ms added to every selection.
+        self._visible_timer.stop()
+        self.grid.doItemsLayout()
+        self._emit_visible()
 
     def visible_rows(self) -> tuple[int, int] | None:
         """The rows in the viewport now, without the prefetch margin."""
@@ -354,6 +358,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings
         self._shown_id: int | None = None
+        self.performance_panel: QDockWidget | None = None
         self.setWindowTitle("Inspection Viewer")
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
@@ -472,6 +477,35 @@ class MainWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(action("&About Inspection Viewer", None, self._about))
+
+    def add_performance_panel(self, panel: QDockWidget) -> None:
+        """Dock the panel on the right: hidden unless the saved window state shows it, toggled
+        by F12 and View > Performance Panel."""
+        self.performance_panel = panel
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, panel)
+        panel.hide()
+        self.performance_action.setCheckable(True)
+        self.performance_panel_requested.connect(self.toggle_performance_panel)
+        # isHidden, not the visibility argument: a dock tabbed behind another is still open.
+        panel.visibilityChanged.connect(
+            lambda _visible: self.performance_action.setChecked(not panel.isHidden())
+        )
+        if self.settings is not None:
+            state = self.settings.value("window/state")
+            if isinstance(state, QByteArray):
+                self.restoreState(state)
+        self.performance_action.setChecked(not panel.isHidden())
+
+    def toggle_performance_panel(self) -> None:
+        panel = self.performance_panel
+        if panel is None:
+            return
+        if panel.isHidden():
+            panel.show()
+            panel.raise_()
+        else:
+            panel.hide()
+        self.performance_action.setChecked(not panel.isHidden())
 
     def focus_search(self) -> None:
         self.list_pane.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -624,6 +658,8 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
+        if self.performance_panel is not None:
+            self.settings.setValue("window/state", self.saveState())
         rec = self.selected_inspection()
         if rec is not None:
             self.settings.setValue("selection/inspection", rec.reference_code)
