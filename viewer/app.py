@@ -99,6 +99,20 @@ def make_thumbnail_service(
 
 def run_gui(paths: AppPaths, database: Database, options: GuiOptions | None = None) -> int:
     options = options or GuiOptions()
+    app, loop, settings, window = open_window(paths, options)
+    thumbnails = make_thumbnail_service(paths, settings, options)
+
+    def database_for(url: str) -> Database:
+        return Database(paths, url or database_url_from_env(None))
+
+    controller = AppController(window, paths, database, thumbnails, database_factory=database_for)
+    return run_window(app, loop, window, controller, options.screenshot)
+
+
+def open_window(
+    paths: AppPaths, options: GuiOptions
+) -> tuple[QApplication, qasync.QEventLoop, QSettings, MainWindow]:
+    """The application, its qasync loop, the settings and the (not yet shown) main window."""
     tune_interpreter()
     app = create_application()
     loop = qasync.QEventLoop(app)
@@ -107,19 +121,24 @@ def run_gui(paths: AppPaths, database: Database, options: GuiOptions | None = No
     window = MainWindow(settings)
     if options.screenshot is not None or not settings.contains("window/geometry"):
         window.resize(*WINDOW_SIZE)
-    thumbnails = make_thumbnail_service(paths, settings, options)
+    return app, loop, settings, window
 
-    def database_for(url: str) -> Database:
-        return Database(paths, url or database_url_from_env(None))
 
-    controller = AppController(window, paths, database, thumbnails, database_factory=database_for)
+def run_window(
+    app: QApplication,
+    loop: qasync.QEventLoop,
+    window: MainWindow,
+    controller: AppController,
+    screenshot: Path | None,
+) -> int:
+    """Show the window, run until it quits, shut down cleanly. With `screenshot`: save the
+    first view (thumbnails in, or the error state) as PNG and quit; 1 if it was an error."""
     exit_code = [0]
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-
     controller.first_view_ready.connect(settle_heap)
-    if options.screenshot is not None:
-        shot = options.screenshot
+    if screenshot is not None:
+        shot = screenshot
 
         def take() -> None:
             # Let layouts settle and the last thumbnails paint before grabbing.

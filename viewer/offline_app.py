@@ -9,14 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 from pathlib import Path
-
-# PySide6 before qasync: qasync picks the Qt binding that is already imported (STYLE.md).
-import PySide6  # noqa: F401
-import qasync
-from PySide6.QtCore import QTimer
 
 from db.bundle import BundleError
 from db.config import AppPaths
@@ -26,15 +20,8 @@ from db.errors import KnownError
 from db.loader import MediaBatchLoader, SelectionLoader
 from db.offline import OfflineBundle, open_bundle
 from db.records import MediaItem
-from viewer.app import (
-    SCREENSHOT_TIMEOUT_MS,
-    WINDOW_SIZE,
-    GuiOptions,
-    create_application,
-    make_thumbnail_service,
-    open_settings,
-)
-from viewer.controller import AppController, save_screenshot
+from viewer.app import GuiOptions, make_thumbnail_service, open_window, run_window
+from viewer.controller import AppController
 from viewer.thumbnails.service import GRID_SIZE, ThumbnailRequest, ThumbnailService
 from viewer.widgets.main_window import MainWindow
 
@@ -128,45 +115,8 @@ class OfflineController(AppController):
 
 def run_offline_gui(bundle_path: Path, paths: AppPaths, screenshot: Path | None = None) -> int:
     """Open the main window on a bundle; with `screenshot`, save the first view and exit."""
-    app = create_application()
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    settings = open_settings(paths)
-    window = MainWindow(settings)
-    if screenshot is not None or not settings.contains("window/geometry"):
-        window.resize(*WINDOW_SIZE)
-    thumbnails = make_thumbnail_service(paths, settings, GuiOptions(screenshot=screenshot))
+    options = GuiOptions(screenshot=screenshot)
+    app, loop, settings, window = open_window(paths, options)
+    thumbnails = make_thumbnail_service(paths, settings, options)
     controller = OfflineController(window, paths, bundle_path, thumbnails)
-    exit_code = [0]
-    closed = asyncio.Event()
-    app.aboutToQuit.connect(closed.set)
-
-    if screenshot is not None:
-        shot = screenshot
-
-        def take() -> None:
-            def grab() -> None:
-                if not save_screenshot(window, shot):
-                    exit_code[0] = 1
-                if window.pages.currentWidget() is window.startup:
-                    print(f"inspection-viewer: {window.startup.error.text()}", file=sys.stderr)
-                    exit_code[0] = 1
-                app.quit()
-
-            QTimer.singleShot(150, grab)  # let layouts settle and thumbnails paint
-
-        def timed_out() -> None:
-            print("inspection-viewer: timed out waiting for the first inspection", file=sys.stderr)
-            exit_code[0] = 1
-            app.quit()
-
-        controller.first_view_ready.connect(take)
-        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, timed_out)
-
-    window.show()
-    controller.start()
-    with loop:
-        loop.run_until_complete(closed.wait())
-        window.save_settings()
-        loop.run_until_complete(controller.shutdown())
-    return exit_code[0]
+    return run_window(app, loop, window, controller, screenshot)
