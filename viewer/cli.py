@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 from rich.console import Console
 from rich.progress import (
@@ -222,6 +222,21 @@ class Context:
             yield target
         finally:
             self.database.close()
+
+
+T = TypeVar("T")
+
+
+def _on_migrated(ctx: Context, query: Callable[[Connection], T]) -> T:
+    """Run one read-only query function on a database at the newest schema."""
+    with ctx.target() as target:
+        engine = make_engine(target.url)
+        try:
+            with engine.connect() as conn:
+                _require_revision(conn)
+                return query(conn)
+        finally:
+            engine.dispose()
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -453,14 +468,7 @@ def _db_status(args: argparse.Namespace, ctx: Context) -> int:
 def _db_validate(args: argparse.Namespace, ctx: Context) -> int:
     from db.performance import validate_optimization
 
-    with ctx.target() as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                _require_revision(conn)
-                checks = validate_optimization(conn)
-        finally:
-            engine.dispose()
+    checks = _on_migrated(ctx, validate_optimization)
     _print_checks("validate_optimization()", [(c.check_name, c.status, c.detail) for c in checks])
     failed = [c for c in checks if not c.passed]
     out.print(f"{len(checks) - len(failed)} of {len(checks)} checks passed")
@@ -475,14 +483,7 @@ def _require_revision(conn: Connection) -> None:
 def _db_verify_indexes(args: argparse.Namespace, ctx: Context) -> int:
     from db.performance import verify_index_usage
 
-    with ctx.target() as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                _require_revision(conn)
-                rows = verify_index_usage(conn)
-        finally:
-            engine.dispose()
+    rows = _on_migrated(ctx, verify_index_usage)
     table = Table(title="verify_index_usage()", title_justify="left")
     for col in ("index", "table", "scans", "tuples read", "size", "used"):
         table.add_column(
@@ -504,14 +505,9 @@ def _db_verify_indexes(args: argparse.Namespace, ctx: Context) -> int:
 def _db_analyze(args: argparse.Namespace, ctx: Context) -> int:
     from db.performance import analyze_query_performance
 
-    with ctx.target() as target:
-        engine = make_engine(target.url)
-        try:
-            with engine.connect() as conn:
-                _require_revision(conn)
-                perf = analyze_query_performance(conn, args.function, args.hours)
-        finally:
-            engine.dispose()
+    perf = _on_migrated(
+        ctx, lambda conn: analyze_query_performance(conn, args.function, args.hours)
+    )
     table = Table(
         title=f"analyze_query_performance('{args.function}', {args.hours})", title_justify="left"
     )
