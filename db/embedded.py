@@ -116,9 +116,8 @@ class EmbeddedServer:
             raise EmbeddedServerError(
                 f"cannot create the database folder {self.pgdata}: {exc}"
             ) from exc
-        if keep_running:
-            (self.pgdata / KEEP_RUNNING_FILE).touch()
-        cleanup = None if (self.pgdata / KEEP_RUNNING_FILE).exists() else "stop"
+        marker = self.pgdata / KEEP_RUNNING_FILE
+        cleanup = None if keep_running or marker.exists() else "stop"
         try:
             with pkg.PostgresServer._lock:
                 prune_dead_handles(self.pgdata)
@@ -128,6 +127,9 @@ class EmbeddedServer:
                 f"could not start the embedded PostgreSQL server in {self.pgdata}: {exc}. "
                 f"See {self.pgdata / 'log'}"
             ) from exc
+        if keep_running:
+            # Only now: initdb refuses a data folder that already holds a file.
+            marker.touch()
         self._ensure_preloaded()
         self._ensure_database()
         return self.url()

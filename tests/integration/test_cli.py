@@ -125,3 +125,22 @@ def test_psql_runs_against_the_database(migrated_engine: Engine) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout.strip()) >= 10
+
+
+def test_db_start_leaves_the_server_running_until_db_stop_even_on_a_fresh_data_dir(
+    tmp_path: Path,
+) -> None:
+    data = str(tmp_path / "fresh")
+    started = _run("--data-dir", data, "db", "start")
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("postgresql://postgres")
+    # A later command attaches to it, and leaving does not stop it.
+    status = _run("--data-dir", data, "db", "status")
+    assert status.returncode == 0, status.stderr
+    from db.embedded import running_postmaster_pid
+
+    assert running_postmaster_pid(tmp_path / "fresh" / "pgdata") is not None
+    stopped = _run("--data-dir", data, "db", "stop")
+    assert stopped.returncode == 0
+    assert "stopped the embedded server" in stopped.stdout
+    assert running_postmaster_pid(tmp_path / "fresh" / "pgdata") is None
