@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import DateTime, Select, TextClause, TextualSelect, func, select, text
@@ -11,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.models import ChecklistItem, Media
 from db.performance import BATCH_FUNCTION, BATCH_QUERY_SQL
 from db.records import ChecklistEntry, InspectionMedia, ItemMedia, MediaItem
+
+_new_tuple = tuple.__new__
+_checklist_item_id = attrgetter("checklist_item_id")
 
 # In MediaItem's field order, so a row becomes a MediaItem without unpacking.
 _MEDIA_COLUMNS = (
@@ -38,22 +43,13 @@ def batch_statement(conn: AsyncConnection) -> TextClause | TextualSelect:
 
 def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
     """Rows in MediaItem's column order, sorted by item position then capture time -> one group
-    per checklist item. Runs once per photo on every load, so it stays a plain loop."""
-    make = MediaItem._make
-    groups: list[ItemMedia] = []
-    bucket: list[MediaItem] = []
-    for row in rows:
-        item = make(row)
-        if bucket and item.checklist_item_id != bucket[0].checklist_item_id:
-            groups.append(
-                ItemMedia(bucket[0].checklist_item_id, bucket[0].item_position, tuple(bucket))
-            )
-            bucket = []
-        bucket.append(item)
-    if bucket:
-        groups.append(
-            ItemMedia(bucket[0].checklist_item_id, bucket[0].item_position, tuple(bucket))
-        )
+    per checklist item. Runs once per photo on every load: the records are built and the runs
+    split in C (tuple.__new__, groupby), where MediaItem._make is a Python call per row."""
+    items = [_new_tuple(MediaItem, row) for row in rows]
+    groups = []
+    for item_id, run in groupby(items, _checklist_item_id):
+        media = tuple(run)
+        groups.append(ItemMedia(item_id, media[0].item_position, media))
     return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
 
 
