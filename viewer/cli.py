@@ -41,7 +41,7 @@ from db.config import (
 from db.embedded import bundled_bin, running_postmaster_pid, stop_server
 from db.engine import Database, DatabaseTarget, check_reachable, make_engine
 from db.errors import ConfigError, KnownError
-from viewer import __version__, offline_cli
+from viewer import __version__, bench, offline_cli
 
 PROG = "inspection-viewer"
 EXIT_USAGE = 2
@@ -143,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     offline_cli.register(sub, [common])
+    bench.register(sub, [common])
 
     db = sub.add_parser("db", parents=[common], help="database tools")
     dbsub = db.add_subparsers(
@@ -261,6 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _gui(args, ctx)
         if (handler := getattr(args, "offline_handler", None)) is not None:
             return int(handler(args, ctx))
+        if args.command == "bench":
+            return bench.run(args, ctx)
         if args.command == "demo":
             return _demo(args, ctx)
         return _DB_COMMANDS[args.db_command](args, ctx)
