@@ -139,3 +139,19 @@ def qasync_loop(qapp):  # type: ignore[no-untyped-def]
         loop.close()
         asyncio.events._set_running_loop(None)  # qasync set it for the "already running" loop
         asyncio.set_event_loop(None)
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test joins the threads it started (napari's rule): a worker alive after its test
+    ends would crash the process at exit or skew the next test's counts."""
+    import threading
+
+    before = set(threading.enumerate())
+    yield
+    left = [
+        t
+        for t in threading.enumerate()
+        if t not in before and t.is_alive() and t.name.startswith("thumbnail-worker")
+    ]
+    assert not left, f"{request.node.name} left threads running: {[t.name for t in left]}"

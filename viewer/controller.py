@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
@@ -479,11 +480,15 @@ class AppController(QObject):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self.viewer is not None:
-            self.viewer.close()
-        self.performance.shutdown()
-        await self._close_database()
-        self.thumbnails.shutdown()
+        try:
+            if self.viewer is not None and shiboken6.isValid(self.viewer):
+                self.viewer.close()
+            if shiboken6.isValid(self.performance):
+                self.performance.shutdown()
+            await self._close_database()
+        finally:
+            # Whatever failed above, no worker thread may outlive the app.
+            self.thumbnails.shutdown()
 
 
 def save_screenshot(window: MainWindow, path: Path) -> bool:

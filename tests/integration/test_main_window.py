@@ -72,6 +72,7 @@ def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  #
     yield RunningApp(window, controller, demo_db.engine)
     done = asyncio.ensure_future(controller.shutdown())
     qtbot.waitUntil(done.done, timeout=30_000)
+    done.result()  # a failed shutdown fails the test
 
 
 def test_selecting_an_inspection_fills_checklist_and_grid_and_items_filter_it(app, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QElapsedTimer, QPointF, QRectF, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
@@ -968,6 +969,7 @@ class PerformancePanel(QDockWidget):
     def shutdown(self) -> None:
         """Stop listening and cancel a server request still running."""
         self._unwatch()
-        self._timer.stop()
+        if shiboken6.isValid(self._timer):  # gone already if the window was deleted first
+            self._timer.stop()
         if self._server_task is not None and not self._server_task.done():
             self._server_task.cancel()
