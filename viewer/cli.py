@@ -18,14 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from rich.console import Console
 from rich.progress import (
-    BarColumn,
-    Progress,
     TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
 )
 from rich.table import Table
 from sqlalchemy import Connection, Engine, text
@@ -42,13 +36,11 @@ from db.embedded import bundled_bin, running_postmaster_pid, stop_server
 from db.engine import Database, DatabaseTarget, check_reachable, make_engine
 from db.errors import ConfigError, KnownError
 from viewer import __version__, bench, offline_cli
+from viewer.console import err, out
+from viewer.console import progress as progress_bar
 
 PROG = "inspection-viewer"
 EXIT_USAGE = 2
-
-# Messages are one line each, whatever the terminal width (scripts and tests read them).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -295,17 +287,6 @@ def _gui(args: argparse.Namespace, ctx: Context) -> int:
     )
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-
-
 def _demo(args: argparse.Namespace, ctx: Context) -> int:
     from db.demo import DemoSpec, clear_data, database_is_empty, generate_demo
 
@@ -325,7 +306,7 @@ def _demo(args: argparse.Namespace, ctx: Context) -> int:
                         "use `demo --reset` to replace them with demo data"
                     )
                 clear_data(engine)
-            with _progress() as progress:
+            with progress_bar() as progress:
                 tasks: dict[str, TaskID] = {}
 
                 def report(phase: str, done: int, total: int) -> None:
@@ -369,7 +350,7 @@ def _run_migration(
     action: str, revision: str, engine: Engine, ctx: Context, target: DatabaseTarget
 ) -> deploy.AuditReport:
     hint = _rollback_hint(ctx, target)
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task(f"db {action} {revision}", total=None)
 
         def step(result: migrate.StepResult) -> None:

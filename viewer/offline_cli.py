@@ -10,29 +10,19 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import TaskID
 
 from db.bundle import BUNDLE_SUFFIX, BundleArchive
 from db.engine import make_engine
 from db.errors import ConfigError
 from db.models import InspectionStatus
+from viewer.console import err, out
+from viewer.console import progress as progress_bar
 
 if TYPE_CHECKING:
     from viewer.cli import Context
 
 PROG = "inspection-viewer"
-
-# One line per message, whatever the terminal width (scripts and tests read them).
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def register(
@@ -102,7 +92,7 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
-            with _progress() as progress:
+            with progress_bar() as progress:
                 tasks: dict[str, TaskID] = {}
 
                 def report(phase: str, done: int, total: int) -> None:
@@ -151,14 +141,3 @@ def run_open(args: argparse.Namespace, ctx: Context) -> int:
     from viewer.offline_app import run_offline_gui
 
     return run_offline_gui(bundle, ctx.paths, screenshot=screenshot)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
