@@ -16,7 +16,7 @@ from db.errors import ConfigError
 APP_NAME = "inspection-viewer"
 ENV_HOME = "INSPECTION_VIEWER_HOME"
 ENV_DATABASE_URL = "INSPECTION_VIEWER_DATABASE_URL"
-ENV_MEDIA_ROOT = "INSPECTION_VIEWER_MEDIA_ROOT"
+ENV_MEDIA_DIR = "INSPECTION_VIEWER_MEDIA_ROOT"
 EMBEDDED_DATABASE = "inspection_viewer"
 
 
@@ -25,7 +25,14 @@ class AppPaths:
     """The folders the app writes to. Everything lives under one data dir unless told otherwise."""
 
     data_dir: Path
-    media_root: Path
+    # Where the photos are, as db.storage.open_store takes it: a file:// URL (S3 comes next).
+    media_url: str
+
+    @property
+    def media_root(self) -> Path:  # TEMPORARY during the restructure: callers move to db.storage
+        from urllib.parse import unquote, urlsplit
+
+        return Path(unquote(urlsplit(self.media_url).path))
 
     @property
     def pgdata(self) -> Path:
@@ -41,18 +48,18 @@ class AppPaths:
 
 
 def resolve_paths(
-    data_dir: str | os.PathLike[str] | None = None, media_root: str | os.PathLike[str] | None = None
+    data_dir: str | os.PathLike[str] | None = None, media_dir: str | os.PathLike[str] | None = None
 ) -> AppPaths:
     """Option beats environment beats the platform default."""
     raw = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(APP_NAME)
     base = Path(raw).expanduser().resolve()
     if base.exists() and not base.is_dir():
         raise ConfigError(f"data dir {base} exists and is not a folder")
-    raw_media = media_root or os.environ.get(ENV_MEDIA_ROOT)
+    raw_media = media_dir or os.environ.get(ENV_MEDIA_DIR)
     media = Path(raw_media).expanduser().resolve() if raw_media else base / "media"
     if media.exists() and not media.is_dir():
-        raise ConfigError(f"media root {media} exists and is not a folder")
-    return AppPaths(data_dir=base, media_root=media)
+        raise ConfigError(f"media folder {media} exists and is not a folder")
+    return AppPaths(data_dir=base, media_url=media.as_uri())
 
 
 def database_url_from_env(option: str | None) -> str | None:

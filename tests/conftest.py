@@ -100,7 +100,7 @@ def db_session(db_conn: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def app_paths(tmp_path: Path) -> AppPaths:
-    return AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
+    return AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
 
 
 @pytest.fixture

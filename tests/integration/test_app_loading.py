@@ -35,7 +35,7 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
         ).scalar_one()
     window = MainWindow()
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
     thumbnails = ThumbnailService(ThumbnailCache(16 * MIB), workers=1)
     controller = AppController(window, paths, Database(paths, libpq_url(engine.url)), thumbnails)
     # The first inspection of the list is selected and loaded on start.

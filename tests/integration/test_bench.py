@@ -43,7 +43,7 @@ def bench_parser() -> argparse.ArgumentParser:
 def run_bench(url: URL, tmp_path: Path, *options: str) -> int:
     argv = ["--database-url", url.render_as_string(hide_password=False), "bench", *options]
     args = bench_parser().parse_args(argv)
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
     ctx = cli.Context(paths, Database(paths, args.database_url))
     result: int = args.func(args, ctx)
     return result

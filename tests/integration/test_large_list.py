@@ -54,7 +54,7 @@ def test_hundred_thousand_inspections_page_by_keyset_and_search_finds_them(  # t
     window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     window.resize(1200, 800)
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
     controller = AppController(
         window,
         paths,

@@ -58,7 +58,7 @@ def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  #
     window = MainWindow(settings)
     window.resize(1440, 860)
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
     thumbnails = ThumbnailService(
         ThumbnailCache(64 * MIB), DiskThumbnailCache(tmp_path / "thumbs"), workers=2
     )

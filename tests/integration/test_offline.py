@@ -254,7 +254,7 @@ def test_open_with_network_fault_injected_starts_no_server_and_connects_nowhere(
     attempts = _refuse_network(monkeypatch)
     started: list[Path] = []
     monkeypatch.setattr(EmbeddedServer, "start", lambda self, **kw: started.append(self.pgdata))
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "no-media")
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "no-media").as_uri())
     opened = open_bundle(exported.summary.path, paths.cache_dir)
     try:
         loaded = run(load_like_the_app(opened.engine, exported.references))
@@ -431,7 +431,7 @@ def test_cli_export_writes_a_bundle_and_open_refuses_a_damaged_one(  # type: ign
     from viewer.cli import Context
     from viewer.offline_cli import run_export, run_open
 
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=demo_db.media_root)
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
     url = demo_db.engine.url.render_as_string(hide_password=False)
     ctx = Context(paths, Database(paths, url))
     out = tmp_path / "bad.ivbundle"

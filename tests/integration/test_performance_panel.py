@@ -110,7 +110,7 @@ def make_app(qtbot, qasync_loop, tmp_path: Path) -> Iterator[AppFactory]:  # typ
         window = MainWindow(settings)
         window.resize(1600, 900)
         qtbot.addWidget(window)
-        paths = AppPaths(data_dir=tmp_path / "data", media_root=media_root)
+        paths = AppPaths(data_dir=tmp_path / "data", media_url=(media_root).as_uri())
         thumbnails = ThumbnailService(
             ThumbnailCache(64 * MIB), DiskThumbnailCache(tmp_path / "thumbs"), workers=2
         )
@@ -438,7 +438,7 @@ def test_an_offline_window_says_the_server_side_is_not_available(  # type: ignor
 ) -> None:
     window = MainWindow()
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_root=tmp_path / "media")
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
     thumbnails = ThumbnailService(ThumbnailCache(MIB), workers=1)
     # Never started: the provider must not need the bundle, nor any server.
     controller = OfflineController(window, paths, tmp_path / "review.ivbundle", thumbnails)

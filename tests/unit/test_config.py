@@ -50,7 +50,7 @@ def test_data_dir_option_beats_environment(tmp_path, monkeypatch) -> None:  # ty
     monkeypatch.setenv("INSPECTION_VIEWER_HOME", str(tmp_path / "env"))
     assert resolve_paths().data_dir == tmp_path / "env"
     assert resolve_paths(tmp_path / "opt").data_dir == tmp_path / "opt"
-    assert resolve_paths(tmp_path / "opt").media_root == tmp_path / "opt" / "media"
+    assert resolve_paths(tmp_path / "opt").media_url == (tmp_path / "opt" / "media").as_uri()
 
 
 def test_data_dir_that_is_a_file_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,134 @@
+"""The MediaStore interface and the one classification of storage failures.
+
+A store maps a storage key (``demo/ab/abcd.jpg``, as kept in ``media.storage_key``) to bytes.
+It is shaped for a store that is remote and slow: every method may block on I/O, the ``a``-prefixed
+ones do so without blocking the event loop, and every failure a user can act on is one of the
+StorageError subclasses below, decided here and nowhere else.
+
+Blocking methods are thread-safe: thumbnail workers and the bundle export call them from their
+threads. The async ones run on the caller's loop and can be cancelled (a cancelled read of a
+local file finishes in its thread; the result is discarded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.errors import KnownError
+
+# Keys are relative paths with "/" separators; anything else is refused before any I/O.
+MAX_KEY_LENGTH = 1024
+
+
+class Problem(enum.StrEnum):
+    """Why a store could not deliver; the UI picks its placeholder by it."""
+
+    MISSING = "missing"
+    FORBIDDEN = "forbidden"
+    UNREACHABLE = "unreachable"
+    DAMAGED = "damaged"
+    TOO_LARGE = "too_large"
+    READ_ONLY = "read_only"
+
+
+class StorageError(KnownError):
+    """A photo the store cannot deliver; the message names the key, never a credential."""
+
+    problem: Problem = Problem.UNREACHABLE
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{reason}: {key}" if key else reason)
+        self.key = key
+        self.reason = reason
+
+
+class MediaMissing(StorageError):
+    problem = Problem.MISSING
+
+
+class MediaForbidden(StorageError):
+    problem = Problem.FORBIDDEN
+
+
+class StoreUnreachable(StorageError):
+    problem = Problem.UNREACHABLE
+
+
+class MediaDamaged(StorageError):
+    """The bytes are there but wrong: a checksum mismatch, not a regular file, a bad key."""
+
+    problem = Problem.DAMAGED
+
+
+class MediaTooLarge(StorageError):
+    problem = Problem.TOO_LARGE
+
+
+class StoreReadOnly(StorageError):
+    problem = Problem.READ_ONLY
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    modified: float  # seconds since the epoch
+
+
+def check_key(key: str) -> tuple[str, ...]:
+    """The key's path parts, or MediaDamaged for a key that could escape its store."""
+    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key or "\\" in key:
+        raise MediaDamaged(key[:80], "Not a valid storage key")
+    parts = tuple(key.split("/"))
+    if key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise MediaDamaged(key[:80], "Storage key points outside the media store")
+    return parts
+
+
+class MediaStore(ABC):
+    """Photos by storage key. One implementation per kind of store; callers never ask which."""
+
+    #: For people: where the photos are (credentials masked).
+    display: str = ""
+    #: Whether `write` can succeed at all (a bundle is read-only).
+    writable: bool = False
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo: ...
+
+    @abstractmethod
+    def read(self, key: str, max_bytes: int | None = None) -> bytes:
+        """The whole object; MediaTooLarge past `max_bytes` (checked before reading)."""
+
+    @abstractmethod
+    def read_range(self, key: str, start: int, length: int) -> bytes: ...
+
+    @abstractmethod
+    def local_path(self, key: str) -> Path:
+        """A local file with the object's bytes, for decoders that read files (a remote store
+        downloads it into its cache first)."""
+
+    def write(self, key: str, data: bytes) -> None:
+        raise StoreReadOnly(key, "This media store is read-only")
+
+    def close(self) -> None:  # noqa: B027 - most stores hold nothing to release
+        """Release what the store holds; blocking."""
+
+    async def aread(self, key: str, max_bytes: int | None = None) -> bytes:
+        return await asyncio.to_thread(self.read, key, max_bytes)
+
+    async def aread_range(self, key: str, start: int, length: int) -> bytes:
+        return await asyncio.to_thread(self.read_range, key, start, length)
+
+    async def astat(self, key: str) -> ObjectInfo:
+        return await asyncio.to_thread(self.stat, key)
+
+    async def awrite(self, key: str, data: bytes) -> None:
+        await asyncio.to_thread(self.write, key, data)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.display}>"
