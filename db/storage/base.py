@@ -112,6 +112,12 @@ class MediaStore(ABC):
         """A local file with the object's bytes, for decoders that read files (a remote store
         downloads it into its cache first)."""
 
+    def ready_thumbnail(self, sha256: str, size_px: int) -> Path | None:
+        """A local file with a ready-made thumbnail of the photo with this SHA-256, at least
+        `size_px` on its long edge, if the store keeps one (a bundle's PNGs; later a team
+        tier in the bucket). Blocking. None: decode the original."""
+        return None
+
     def write(self, key: str, data: bytes) -> None:
         raise StoreReadOnly(key, "This media store is read-only")
 
