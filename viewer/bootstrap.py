@@ -74,13 +74,17 @@ def _migrate(engine: Engine, target: DatabaseTarget, paths: AppPaths, progress: 
 
 
 def _first_run_demo(engine: Engine, paths: AppPaths, progress: Progress) -> None:
+    from contextlib import closing
+
     from db.demo import database_is_empty, generate_demo
+    from db.storage import open_store
 
     if database_is_empty(engine):
-        generate_demo(
-            engine,
-            paths.media_root,
-            progress=lambda phase, done, total: progress(
-                f"Creating demo inspections: {phase}", done, total
-            ),
-        )
+        with closing(open_store(paths.media_url)) as store:
+            generate_demo(
+                engine,
+                store,
+                progress=lambda phase, done, total: progress(
+                    f"Creating demo inspections: {phase}", done, total
+                ),
+            )

@@ -13,6 +13,7 @@ from sqlalchemy.engine import URL
 from db.demo import DemoSummary, generate_demo
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.storage import LocalStore
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def demo_db(
     engine = make_engine(create_database("demo"))
     upgrade(engine)
     media_root = tmp_path_factory.mktemp("demo-media")
-    summary = generate_demo(engine, media_root)
+    summary = generate_demo(engine, LocalStore(media_root))
     yield DemoDatabase(engine=engine, media_root=media_root, summary=summary)
     engine.dispose()
 

@@ -32,6 +32,14 @@ from db.demo import (
 )
 from db.engine import make_engine
 from db.migrate import upgrade
+from db.storage import (
+    LocalStore,
+    MediaMissing,
+    MediaStore,
+    ObjectInfo,
+    StoreReadOnly,
+    check_key,
+)
 
 if TYPE_CHECKING:
     from tests.integration.conftest import DemoDatabase
@@ -279,9 +287,9 @@ def test_same_seed_gives_identical_rows_and_files_another_seed_does_not(
 ) -> None:
     calls: list[tuple[str, int, int]] = []
     first, second, other = new_database(), new_database(), new_database()
-    generate_demo(first, tmp_path / "a", SMALL, progress=lambda *c: calls.append(c))
-    generate_demo(second, tmp_path / "b", SMALL)
-    generate_demo(other, tmp_path / "c", replace(SMALL, seed=SMALL.seed + 1))
+    generate_demo(first, LocalStore(tmp_path / "a"), SMALL, progress=lambda *c: calls.append(c))
+    generate_demo(second, LocalStore(tmp_path / "b"), SMALL)
+    generate_demo(other, LocalStore(tmp_path / "c"), replace(SMALL, seed=SMALL.seed + 1))
 
     assert _dump(first) == _dump(second)
     files_a = _files(tmp_path / "a")
@@ -307,20 +315,20 @@ def test_non_empty_database_is_refused_until_cleared(
 ) -> None:
     engine = new_database()
     assert database_is_empty(engine)
-    generate_demo(engine, tmp_path, SMALL)
+    generate_demo(engine, LocalStore(tmp_path), SMALL)
     assert not database_is_empty(engine)
     before = _dump(engine)
     photos = {p: p.stat() for p in tmp_path.glob("demo/??/*.jpg")}
 
     with pytest.raises(DemoDataExists, match="already holds inspections") as caught:
-        generate_demo(engine, tmp_path, SMALL)
+        generate_demo(engine, LocalStore(tmp_path), SMALL)
     assert isinstance(caught.value, ValueError)
     assert _dump(engine) == before
 
     clear_data(engine)
     assert database_is_empty(engine)
     assert _scalar(engine, "SELECT count(*) FROM media") == 0
-    generate_demo(engine, tmp_path, SMALL)
+    generate_demo(engine, LocalStore(tmp_path), SMALL)
     assert _dump(engine) == before, "ids restart at 1 after clear_data"
     for path, stat in photos.items():  # reused, not encoded again
         assert (path.stat().st_ino, path.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
@@ -342,11 +350,77 @@ def test_an_exception_from_progress_cancels_and_leaves_the_database_empty(
     engine = new_database()
     for phase in ("Generating photos", "Writing photo records"):
         with pytest.raises(Cancelled):
-            generate_demo(engine, tmp_path, SMALL, progress=cancel_at(phase))
+            generate_demo(engine, LocalStore(tmp_path), SMALL, progress=cancel_at(phase))
         assert database_is_empty(engine)
         assert _scalar(engine, "SELECT count(*) FROM checklist_items") == 0
-    generate_demo(engine, tmp_path, SMALL)  # and nothing left half-written on disk either
-    assert not list(tmp_path.rglob("*.tmp"))
+    generate_demo(engine, LocalStore(tmp_path), SMALL)  # nothing left half-written on disk either
+    assert not list(tmp_path.rglob("*.part"))
+
+
+# --- The media store seam -----------------------------------------------------------------------
+
+
+class MemoryStore(MediaStore):
+    """A store that is not a folder and cannot delete: the demo must need nothing more."""
+
+    display = "memory"
+
+    def __init__(self, writable: bool = True) -> None:
+        self.writable = writable
+        self.objects: dict[str, bytes] = {}
+        self.writes: list[str] = []
+
+    def stat(self, key: str) -> ObjectInfo:
+        return ObjectInfo(key, len(self._get(key)), 0.0)
+
+    def read(self, key: str, max_bytes: int | None = None) -> bytes:
+        return self._get(key)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        return self._get(key)[start : start + length]
+
+    def local_path(self, key: str) -> Path:
+        raise NotImplementedError
+
+    def write(self, key: str, data: bytes) -> None:
+        if not self.writable:
+            super().write(key, data)
+        check_key(key)
+        self.objects[key] = data
+        self.writes.append(key)
+
+    def _get(self, key: str) -> bytes:
+        try:
+            return self.objects[key]
+        except KeyError:
+            raise MediaMissing(key, "Not in memory") from None
+
+
+def test_photos_go_through_any_media_store_and_are_reused_from_it(
+    new_database: Callable[[], Engine], tmp_path: Path
+) -> None:
+    store = MemoryStore()
+    engine = new_database()
+    generate_demo(engine, store, SMALL)
+    local = tmp_path / "local"
+    generate_demo(new_database(), LocalStore(local), SMALL)
+    assert store.objects == _files(local), "the same keys and bytes as in a folder"
+    assert BAD_MEDIA_KEYS["missing"] not in store.objects
+    assert store.objects[BAD_MEDIA_KEYS["empty"]] == b""
+
+    store.writes.clear()
+    clear_data(engine)
+    generate_demo(engine, store, SMALL)
+    assert store.writes == [], "an intact pool and intact bad files are not written again"
+
+
+def test_a_read_only_store_is_refused_before_anything_is_written(
+    new_database: Callable[[], Engine],
+) -> None:
+    engine = new_database()
+    with pytest.raises(StoreReadOnly, match="memory"):
+        generate_demo(engine, MemoryStore(writable=False), SMALL)
+    assert database_is_empty(engine)
 
 
 def test_spec_below_the_minimums_is_rejected() -> None:

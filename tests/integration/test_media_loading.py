@@ -29,6 +29,7 @@ from db.loader import (
 )
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
+from db.storage import LocalStore
 
 T = TypeVar("T")
 FAST_RETRIES = RetryPolicy(attempts=4, base_delay_s=0.02, factor=2.0, jitter=0.1)
@@ -98,7 +99,7 @@ def small_demo_factory(
         engine = make_engine(create_database("loader"))
         upgrade(engine)
         spec = DemoSpec(inspections=inspections, full_size_photos=1, small_photos=3)
-        generate_demo(engine, tmp_path_factory.mktemp("media"), spec)
+        generate_demo(engine, LocalStore(tmp_path_factory.mktemp("media")), spec)
         engines.append(engine)
         return engine
 
@@ -322,7 +323,9 @@ def test_server_stopped_during_a_load_ends_in_error_then_retry_succeeds(tmp_path
     engine = make_engine(url)
     upgrade(engine)
     generate_demo(
-        engine, tmp_path / "media", DemoSpec(inspections=2, full_size_photos=1, small_photos=1)
+        engine,
+        LocalStore(tmp_path / "media"),
+        DemoSpec(inspections=2, full_size_photos=1, small_photos=1),
     )
     target = inspection_ids(engine)[0]
     engine.dispose()

@@ -22,6 +22,7 @@ from db.engine import Database, make_engine
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
 from db.performance import EXPECTED_INDEXES
+from db.storage import LocalStore
 from viewer.app import tune_interpreter
 from viewer.controller import AppController
 from viewer.models.performance_tables import fmt_bytes, fmt_int, fmt_rate
@@ -144,7 +145,8 @@ def fallback_db(
     engine = make_engine(create_database("panel_fallback"))
     upgrade(engine)
     media_root = tmp_path_factory.mktemp("panel-media")
-    generate_demo(engine, media_root, DemoSpec(inspections=3, full_size_photos=1, small_photos=1))
+    spec = DemoSpec(inspections=3, full_size_photos=1, small_photos=1)
+    generate_demo(engine, LocalStore(media_root), spec)
     with engine.begin() as conn:
         conn.execute(text("DROP FUNCTION get_inspection_media_batch(bigint)"))
     yield engine, media_root

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import random
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from db.demo import LARGE_INSPECTION_REFERENCE, DemoSpec, generate_demo
 from db.engine import CONNECT_TIMEOUT_S, make_engine
 from db.errors import KnownError
 from db.migrate import upgrade
-
-ProgressCallback = Callable[[str, int, int], None]
+from db.progress import ProgressCallback
+from db.storage import MediaStore, StorageError, open_store
 
 GENERATED_PREFIX = "bench"
 # Photo files behind a generated dataset's media rows (only written for the thumbnail part):
@@ -68,7 +69,7 @@ class Dataset:
     # The rounds load these in turn (the demo: its large inspection; generated: all alike).
     measured: tuple[MeasuredInspection, ...]
     all_ids: tuple[int, ...]  # what the concurrent loads pick from
-    media_root: Path
+    media_dir: Path
     photo_files: tuple[Path, ...]  # distinct image files on disk, for the thumbnail part
 
     def expected_statements_n_plus_1(self, inspection_id: int) -> int:
@@ -123,25 +124,27 @@ def _fill(
     url: URL,
     name: str,
     spec: DatasetSpec,
-    media_root: Path,
+    media_dir: Path,
     with_files: bool,
     progress: ProgressCallback,
 ) -> Dataset:
     engine = make_engine(url)
+    store = open_store(media_dir)
     try:
         progress("Migrating the scratch database", 0, 1)
         upgrade(engine)
         progress("Migrating the scratch database", 1, 1)
         if spec.kind == "demo":
-            generate_demo(engine, media_root, DemoSpec(), progress=progress)
+            generate_demo(engine, store, DemoSpec(), progress=progress)
         else:
             _generate(engine, spec, progress)
             if with_files:
-                _write_generated_files(media_root, progress)
+                _write_generated_files(store, progress)
         with engine.connect() as conn:
-            return _describe(conn, url, name, spec, media_root)
+            return _describe(conn, url, name, spec, media_dir, store)
     finally:
         engine.dispose()
+        store.close()
 
 
 def _generate(engine: Engine, spec: DatasetSpec, progress: ProgressCallback) -> None:
@@ -194,12 +197,10 @@ def _generate(engine: Engine, spec: DatasetSpec, progress: ProgressCallback) -> 
     progress(label, 4, 4)
 
 
-def _write_generated_files(media_root: Path, progress: ProgressCallback) -> None:
+def _write_generated_files(store: MediaStore, progress: ProgressCallback) -> None:
     """Photo-like JPEGs: smooth colour fields with grain, so they decode like photos."""
     label = "Writing photo files"
     sizes = [(w, h) for w, h, count in GENERATED_FILES for _ in range(count)]
-    folder = media_root / GENERATED_PREFIX
-    folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20261128)
     grains: dict[tuple[int, int], Image.Image] = {}
     progress(label, 0, len(sizes))
@@ -215,11 +216,15 @@ def _write_generated_files(media_root: Path, progress: ProgressCallback) -> None
             for _ in range(3)
         ]
         image = Image.merge("RGB", [Image.blend(f, grains[width, height], 0.2) for f in fields])
-        image.save(folder / f"photo-{index:03d}.jpg", "JPEG", quality=JPEG_QUALITY)
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=JPEG_QUALITY)
+        store.write(f"{GENERATED_PREFIX}/photo-{index:03d}.jpg", buf.getvalue())
         progress(label, index + 1, len(sizes))
 
 
-def _describe(conn: Connection, url: URL, name: str, spec: DatasetSpec, root: Path) -> Dataset:
+def _describe(
+    conn: Connection, url: URL, name: str, spec: DatasetSpec, media_dir: Path, store: MediaStore
+) -> Dataset:
     counts = conn.execute(
         text(
             "SELECT (SELECT count(*) FROM inspections), (SELECT count(*) FROM checklist_items),"
@@ -252,7 +257,7 @@ def _describe(conn: Connection, url: URL, name: str, spec: DatasetSpec, root: Pa
         ),
         {"ids": [m.id for m in measured]},
     ).scalars()
-    files = tuple(path for key in keys if (path := root / key).is_file())
+    files = tuple(store.local_path(key) for key in keys if _stored(store, key))
     return Dataset(
         spec=spec,
         url=url,
@@ -262,6 +267,15 @@ def _describe(conn: Connection, url: URL, name: str, spec: DatasetSpec, root: Pa
         media_rows=int(counts[2]),
         measured=measured,
         all_ids=tuple(per_inspection),
-        media_root=root,
+        media_dir=media_dir,
         photo_files=files,
     )
+
+
+def _stored(store: MediaStore, key: str) -> bool:
+    """Whether the store has the key's file (the demo's missing one has none)."""
+    try:
+        store.stat(key)
+    except StorageError:
+        return False
+    return True
