@@ -3,7 +3,6 @@ and Markdown, statement counts, targets and exit codes, and the delaying proxy."
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -18,34 +17,25 @@ from sqlalchemy.engine import URL
 from db.config import AppPaths, libpq_url
 from db.embedded import EmbeddedServer
 from db.engine import Database
-from viewer import bench, cli
-from viewer.bench.command import EXIT_TARGET_FAILED
 from viewer.bench.proxy import DelayProxy, upstream_for, url_via_proxy
 from viewer.bench.report import MARKDOWN_BEGIN, MARKDOWN_END
 from viewer.bench.strategies import STRATEGY_KEYS
+from viewer.cli.bench import EXIT_TARGET_FAILED
+from viewer.cli.context import Context
+from viewer.cli.options import EXIT_USAGE
+from viewer.cli.parser import build_parser
 
 ITEMS = 12
 MEDIA_PER_ITEM = 3
 INSPECTIONS = 3
 
 
-def bench_parser() -> argparse.ArgumentParser:
-    """The CLI's parser with `bench` registered, as viewer/cli.py wires it."""
-    parser = cli.build_parser()
-    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "bench" not in subparsers.choices:
-        common = cli._Parser(add_help=False)
-        cli._global_options(common, suppress=True)
-        bench.register(subparsers, [common])
-    return parser
-
-
 def run_bench(url: URL, tmp_path: Path, *options: str) -> int:
     argv = ["--database-url", url.render_as_string(hide_password=False), "bench", *options]
-    args = bench_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)
     paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
-    ctx = cli.Context(paths, Database(paths, args.database_url))
-    result: int = args.func(args, ctx)
+    ctx = Context(paths, Database(paths, args.database_url))
+    result: int = args.handler(args, ctx)
     return result
 
 
@@ -201,7 +191,7 @@ def test_scratch_database_is_dropped_when_the_run_fails(
         assert bench_databases(pg_server), "the scratch database exists while measuring"
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(runner, "_measure_all", broken)
+    monkeypatch.setattr(runner, "measure_all", broken)
     with pytest.raises(RuntimeError, match="boom"):
         run_bench(create_database("benchboom"), tmp_path, *SMALL_RUN, "--no-thumbnails")
     assert not bench_databases(pg_server)
@@ -213,8 +203,8 @@ def test_scratch_database_is_dropped_when_the_run_fails(
 )
 def test_bad_options_are_usage_errors(option: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        bench_parser().parse_args(["bench", option])
-    assert exit_info.value.code == cli.EXIT_USAGE
+        build_parser().parse_args(["bench", option])
+    assert exit_info.value.code == EXIT_USAGE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error:" in err
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from db.config import libpq_url
+from db.demo import BAD_MEDIA_INSPECTION_REFERENCE
 from viewer.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,3 +147,52 @@ def test_db_start_leaves_the_server_running_until_db_stop_even_on_a_fresh_data_d
     assert stopped.returncode == 0
     assert "stopped the embedded server" in stopped.stdout
     assert running_postmaster_pid(tmp_path / "fresh" / "pgdata") is None
+
+
+def test_every_command_sets_a_handler() -> None:
+    """One dispatch: main() calls args.handler, so a command without one would crash."""
+    import argparse
+
+    from viewer.cli.parser import build_parser
+
+    def leaves(parser: argparse.ArgumentParser, path: str) -> Iterator[tuple[str, Any]]:
+        subparsers = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subparsers:
+            yield path, parser.get_default("handler")
+        for action in subparsers:
+            for name, child in action.choices.items():
+                yield from leaves(child, f"{path} {name}".strip())
+
+    handlers = dict(leaves(build_parser(), ""))
+    assert {"demo", "export", "open", "bench", "db upgrade", "db psql"} <= set(handlers)
+    assert [path for path, handler in handlers.items() if not callable(handler)] == []
+    assert callable(build_parser().get_default("handler")), "no command: the window"
+
+
+def test_export_writes_a_bundle_and_open_refuses_a_damaged_one(  # type: ignore[no-untyped-def]
+    demo_db, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = [
+        "--database-url",
+        demo_db.engine.url.render_as_string(hide_password=False),
+        "--data-dir",
+        str(tmp_path / "data"),
+        "--media-root",
+        str(demo_db.media_root),
+    ]
+    out = tmp_path / "bad.ivbundle"
+    assert (
+        main([*common, "export", "--inspection", BAD_MEDIA_INSPECTION_REFERENCE, "--out", str(out)])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert f"Bundle {out}: 1 inspection," in captured.out
+    assert "thumbnails" in captured.out
+    assert "4 photo(s) could not be taken offline" in captured.err
+
+    damaged = tmp_path / "damaged.ivbundle"
+    damaged.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
+    assert main([*common, "open", str(damaged)]) == 1
+    message = capsys.readouterr().err
+    assert "truncated or damaged" in message
+    assert message.strip().count("\n") == 0

@@ -3,7 +3,6 @@ loader, byte-identical photos, no server and no network on open, atomic and canc
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import hashlib
 import os
@@ -24,7 +23,7 @@ from db.bundle import DATABASE_NAME, MediaUnavailable, sha256_file
 from db.config import AppPaths
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, BAD_MEDIA_KEYS, LARGE_INSPECTION_REFERENCE
 from db.embedded import EmbeddedServer
-from db.engine import Database, make_async_engine
+from db.engine import make_async_engine
 from db.errors import KnownError
 from db.loader import MediaBatchLoader
 from db.metrics import QueryMetrics
@@ -411,44 +410,6 @@ def test_export_by_status_alone_takes_every_inspection_with_it(  # type: ignore[
         assert zf.getinfo(DATABASE_NAME).compress_type == zipfile.ZIP_DEFLATED
         media = [i for i in zf.infolist() if i.filename.startswith("media/")]
         assert all(i.compress_type == zipfile.ZIP_STORED for i in media)
-
-
-# --- the CLI handlers ---------------------------------------------------------------------------
-
-
-def _cli(args: list[str]) -> argparse.Namespace:
-    from viewer.offline_cli import register
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--screenshot")
-    register(parser.add_subparsers(dest="command"), [])
-    return parser.parse_args(args)
-
-
-def test_cli_export_writes_a_bundle_and_open_refuses_a_damaged_one(  # type: ignore[no-untyped-def]
-    demo_db, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from viewer.cli import Context
-    from viewer.offline_cli import run_export, run_open
-
-    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
-    url = demo_db.engine.url.render_as_string(hide_password=False)
-    ctx = Context(paths, Database(paths, url))
-    out = tmp_path / "bad.ivbundle"
-    args = _cli(["export", "--inspection", BAD_MEDIA_INSPECTION_REFERENCE, "--out", str(out)])
-    assert args.offline_handler is run_export
-    assert run_export(args, ctx) == 0
-    captured = capsys.readouterr()
-    assert f"Bundle {out}: 1 inspection," in captured.out
-    assert "thumbnails" in captured.out
-    assert "4 photo(s) could not be taken offline" in captured.err
-
-    damaged = tmp_path / "damaged.ivbundle"
-    damaged.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
-    args = _cli(["open", str(damaged)])
-    assert args.offline_handler is run_open
-    with pytest.raises(KnownError, match="truncated or damaged"):
-        run_open(args, ctx)
 
 
 # --- the "Take offline..." dialog -----------------------------------------------------------------

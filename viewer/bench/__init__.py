@@ -1,5 +1,4 @@
-"""Benchmark of media loading: N+1, ORM eager loading, the app's batch path and the driver alone."""
+"""Benchmark of media loading: N+1, ORM eager loading, the app's batch path and the driver alone.
 
-from viewer.bench.command import register, run
-
-__all__ = ["register", "run"]
+The `inspection-viewer bench` command that runs it lives in viewer/cli/bench.py.
+"""

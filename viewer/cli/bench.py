@@ -1,4 +1,7 @@
-"""The `inspection-viewer bench` subcommand: options, progress bar, tables and report files."""
+"""`inspection-viewer bench`: its options, the run on the CLI's database, tables and report files.
+
+The measuring itself is viewer/bench; this module only turns options into a BenchConfig.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,16 @@ import argparse
 import shlex
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from db.config import mask_url, parse_database_url
+from db.errors import ConfigError
+from viewer.cli.context import Context, phase_progress
+from viewer.cli.options import PROG, Subparsers
 
 if TYPE_CHECKING:
     from viewer.bench.results import BenchConfig
-    from viewer.cli import Context
 
-PROG = "inspection-viewer"
 # Distinct from 1 (database unreachable, a known error) and 2 (usage), so that CI can tell a
 # slow build from a broken one.
 EXIT_TARGET_FAILED = 3
@@ -66,12 +70,8 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def register(
-    subparsers: argparse._SubParsersAction[Any],  # the CLI's is of its own parser class
-    parents: list[argparse.ArgumentParser],
-) -> None:
-    """Add `bench` to the CLI's subcommands (its handler is `run`, also set as `func`)."""
-    bench = subparsers.add_parser(
+def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+    bench = sub.add_parser(
         "bench",
         parents=parents,
         help="measure media loading against N+1, ORM eager loading and the driver alone",
@@ -80,25 +80,41 @@ def register(
         "in a scratch database that is dropped afterwards, and check the performance targets. "
         f"Exit code {EXIT_TARGET_FAILED} when a target fails (unless --no-fail).",
     )
-    bench.set_defaults(func=run)
-    data = bench.add_argument_group("dataset (default: the demo data)")
-    data.add_argument(
+    bench.set_defaults(handler=run)
+    _dataset_options(bench.add_argument_group("dataset (default: the demo data)"))
+    _measurement_options(bench.add_argument_group("measurement"))
+    _target_options(bench.add_argument_group("targets"))
+    output = bench.add_argument_group("output")
+    output.add_argument("--json", type=Path, metavar="FILE", help="write the full results as JSON")
+    output.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="write the tables as Markdown; a file with bench:begin/end markers (like "
+        "docs/PERFORMANCE.md) gets only that section replaced",
+    )
+
+
+def _dataset_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--inspections",
         type=_count(1),
         help=f"generated dataset: number of inspections (default {DEFAULT_SHAPE[0]})",
     )
-    data.add_argument(
+    group.add_argument(
         "--items",
         type=_count(1),
         help=f"generated dataset: checklist items per inspection (default {DEFAULT_SHAPE[1]})",
     )
-    data.add_argument(
+    group.add_argument(
         "--media-per-item",
         type=_count(1),
         help=f"generated dataset: photos per checklist item (default {DEFAULT_SHAPE[2]})",
     )
-    run_group = bench.add_argument_group("measurement")
-    run_group.add_argument(
+
+
+def _measurement_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--rtt-ms",
         type=_rtt_list,
         default=DEFAULT_RTT_MS,
@@ -106,77 +122,70 @@ def register(
         help="round-trip times to add with a delaying proxy on loopback, comma-separated "
         "(default 0,5; 0 is the direct connection)",
     )
-    run_group.add_argument(
+    group.add_argument(
         "--rounds",
         type=_count(2),
         help=f"rounds per RTT; every strategy runs in every round (default {DEFAULT_ROUNDS})",
     )
-    run_group.add_argument(
+    group.add_argument(
         "--concurrency",
         type=_count(0),
         default=DEFAULT_CONCURRENCY,
         help="loads started at once through the app's pool, in each burst "
         f"(default {DEFAULT_CONCURRENCY}; 0: skip)",
     )
-    run_group.add_argument(
+    group.add_argument(
         "--bursts",
         type=_count(1),
         help=f"bursts of concurrent loads per RTT (default {DEFAULT_BURSTS})",
     )
-    run_group.add_argument(
+    group.add_argument(
         "--no-thumbnails", action="store_true", help="skip the thumbnail part (no Qt)"
     )
-    run_group.add_argument(
+    group.add_argument(
         "--thumbnail-threads",
         type=_count(1),
         help="thumbnail worker threads (default: one per CPU)",
     )
-    run_group.add_argument(
+    group.add_argument(
         "--quick",
         action="store_true",
         help=f"fewer samples for a smoke test or CI: {QUICK_ROUNDS} rounds, "
         f"{QUICK_BURSTS} bursts, fewer repeats",
     )
-    run_group.add_argument("--seed", type=int, default=1, help="order of the rounds (default 1)")
-    targets = bench.add_argument_group("targets")
-    targets.add_argument(
+    group.add_argument("--seed", type=int, default=1, help="order of the rounds (default 1)")
+
+
+def _target_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
         "--target-speedup",
         type=_positive_float,
         default=10.0,
         metavar="X",
         help="batch at least X times faster than N+1 (default 10)",
     )
-    targets.add_argument(
+    group.add_argument(
         "--target-speedup-rtt-ms",
         type=float,
         default=5.0,
         metavar="MS",
         help="...at this RTT, which must be in --rtt-ms (default 5)",
     )
-    targets.add_argument(
+    group.add_argument(
         "--target-floor-ratio",
         type=_positive_float,
         default=1.5,
         metavar="X",
         help="batch at most X times the floor at the lowest RTT (default 1.5)",
     )
-    targets.add_argument(
+    group.add_argument(
         "--target-concurrency-p95-ms",
         type=_positive_float,
         default=200.0,
         metavar="MS",
         help="p95 of the concurrent loads at the lowest RTT (default 200)",
     )
-    targets.add_argument("--no-fail", action="store_true", help="report failed targets but exit 0")
-    out = bench.add_argument_group("output")
-    out.add_argument("--json", type=Path, metavar="FILE", help="write the full results as JSON")
-    out.add_argument(
-        "--markdown",
-        type=Path,
-        metavar="FILE",
-        help="write the tables as Markdown; a file with bench:begin/end markers (like "
-        "docs/PERFORMANCE.md) gets only that section replaced",
-    )
+    group.add_argument("--no-fail", action="store_true", help="report failed targets but exit 0")
 
 
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
@@ -246,51 +255,26 @@ def command_line(args: argparse.Namespace) -> str:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     """Run the benchmark on the CLI's database; the exit code says whether targets were met."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskID,
-        TaskProgressColumn,
-        TextColumn,
-        TimeElapsedColumn,
-    )
 
-    from viewer.bench.report import print_report, write_json, write_markdown
+    from viewer.bench.json_report import write_json
+    from viewer.bench.report import print_report, write_markdown
     from viewer.bench.runner import run_benchmark
 
     out = Console(highlight=False, soft_wrap=True)
     if not out.is_terminal:  # a file or a pipe: no terminal width to fit, keep rows whole
         out = Console(highlight=False, soft_wrap=True, width=RECORD_WIDTH)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
     for path in (args.json, args.markdown):
         if path is not None and not path.resolve().parent.is_dir():
-            from db.errors import ConfigError
-
             raise ConfigError(f"folder {path.resolve().parent} does not exist")
     config = config_from_args(args)
-    with ctx.target() as target:
-        progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=err,
+    with ctx.target() as target, phase_progress() as report:
+        result = run_benchmark(
+            target.url,
+            config,
+            command=command_line(args),
+            embedded=target.embedded,
+            progress=report,
         )
-        with progress:
-            tasks: dict[str, TaskID] = {}
-
-            def report(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = progress.add_task(phase, total=total)
-                progress.update(tasks[phase], completed=done, total=total)
-
-            result = run_benchmark(
-                target.url,
-                config,
-                command=command_line(args),
-                embedded=target.embedded,
-                progress=report,
-            )
     print_report(result, out)
     if args.json is not None:
         write_json(result, args.json)

@@ -1,36 +1,22 @@
-"""The `export` and `open` commands: take inspections offline into a bundle, review one offline.
-
-Kept out of viewer/cli.py so the offline feature stays in its own room; cli.py registers these
-subcommands and dispatches to run_export / run_open. Qt is imported only when needed.
-"""
+"""`export` and `open`: take inspections offline into a bundle, review one with no server."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from rich.progress import TaskID
-
-from db.bundle import BUNDLE_SUFFIX, BundleArchive
 from db.engine import make_engine
 from db.errors import ConfigError
 from db.models import InspectionStatus
+from db.offline import BUNDLE_SUFFIX, BundleArchive
+from viewer.cli.context import Context, phase_progress
+from viewer.cli.gui import screenshot_path
+from viewer.cli.options import PROG, Subparsers
 from viewer.console import err, out
-from viewer.console import progress as progress_bar
-
-if TYPE_CHECKING:
-    from viewer.cli import Context
-
-PROG = "inspection-viewer"
 
 
-def register(
-    subparsers: argparse._SubParsersAction[Any],
-    parents: list[argparse.ArgumentParser],
-) -> None:
-    """Add `export` and `open`; each sets `offline_handler` to its run_* function."""
-    export = subparsers.add_parser(
+def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+    export = sub.add_parser(
         "export",
         parents=parents,
         help="take inspections offline: write them, their photos and thumbnails to one file",
@@ -62,19 +48,20 @@ def register(
         action="store_true",
         help="do not pre-generate thumbnails (smaller bundle, no Qt needed)",
     )
-    export.set_defaults(offline_handler=run_export)
+    export.set_defaults(handler=run_export)
 
-    open_ = subparsers.add_parser(
+    open_ = sub.add_parser(
         "open",
         parents=parents,
         help="review an offline bundle (read-only, no database server)",
     )
     open_.add_argument("bundle", metavar=f"FILE{BUNDLE_SUFFIX}")
-    open_.set_defaults(offline_handler=run_open)
+    open_.set_defaults(handler=run_open)
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     from db.offline import export_bundle
+    from db.storage import open_store
 
     target_file = Path(args.out).expanduser().resolve()
     if target_file.suffix.lower() != BUNDLE_SUFFIX:
@@ -85,24 +72,17 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError("name the inspections with --inspection REF, or give --status")
     thumbnailer = None
     if not args.no_thumbnails:
-        from viewer.offline_thumbnails import png_thumbnail
+        from viewer.thumbnails.export import png_thumbnail
 
         thumbnailer = png_thumbnail
 
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
-            with progress_bar() as progress:
-                tasks: dict[str, TaskID] = {}
-
-                def report(phase: str, done: int, total: int) -> None:
-                    if phase not in tasks:
-                        tasks[phase] = progress.add_task(phase, total=total)
-                    progress.update(tasks[phase], completed=done, total=total)
-
+            with phase_progress() as report:
                 summary = export_bundle(
                     engine,
-                    ctx.paths.media_root,
+                    open_store(ctx.paths.media_url),
                     args.references,
                     args.status,
                     out=target_file,
@@ -132,12 +112,10 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_open(args: argparse.Namespace, ctx: Context) -> int:
     bundle = Path(args.bundle).expanduser().resolve()
-    screenshot = Path(args.screenshot).resolve() if getattr(args, "screenshot", None) else None
-    if screenshot is not None and not screenshot.parent.is_dir():
-        raise ConfigError(f"--screenshot: folder {screenshot.parent} does not exist")
+    screenshot = screenshot_path(args)
     # Check the file before any window opens: a bad bundle is one line and exit code 1.
     with BundleArchive(bundle, ctx.paths.cache_dir):
         pass
-    from viewer.offline_app import run_offline_gui
+    from viewer.app import run_offline_gui
 
     return run_offline_gui(bundle, ctx.paths, screenshot=screenshot)
