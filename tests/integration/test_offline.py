@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from db.bundle import DATABASE_NAME, MediaUnavailable, sha256_file
 from db.config import AppPaths
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, BAD_MEDIA_KEYS, LARGE_INSPECTION_REFERENCE
 from db.embedded import EmbeddedServer
@@ -28,22 +27,30 @@ from db.errors import KnownError
 from db.loader import MediaBatchLoader
 from db.metrics import QueryMetrics
 from db.offline import (
+    DATABASE_NAME,
     PHASE_MEDIA,
     ExportCancelled,
     ExportSummary,
     OfflineBundle,
     export_bundle,
     open_bundle,
+    sha256_file,
 )
 from db.queries import list_inspections
 from db.records import ChecklistEntry, InspectionMedia, InspectionSummary
-from viewer.offline_thumbnails import png_thumbnail
+from db.storage import MediaMissing, MediaStore, open_store
+from viewer.thumbnails.export import png_thumbnail
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def source_store(demo_db: Any) -> MediaStore:
+    """The demo's photos as the app reaches them: the store its media URL names."""
+    return open_store(demo_db.media_root.as_uri())
 
 
 def small_reference(engine: Engine) -> str:
@@ -113,7 +120,7 @@ def exported(demo_db: Any, tmp_path_factory: pytest.TempPathFactory) -> Exported
     }
     summary = export_bundle(
         demo_db.engine,
-        demo_db.media_root,
+        source_store(demo_db),
         sorted(references),
         out=folder / "three.ivbundle",
         thumbnailer=png_thumbnail,
@@ -154,12 +161,12 @@ def test_round_trip_gives_the_same_inspections_items_and_byte_identical_media(  
         for item in media.all_media():
             if item.storage_key in broken:
                 continue
-            path = bundle.media_path(item)
+            path = bundle.store.local_path(item.storage_key)
             assert sha256_file(path) == item.sha256
             assert sha256_file(demo_db.media_root / item.storage_key) == item.sha256
             checked += 1
     assert checked >= 1000
-    thumbnail = bundle.thumbnail_path(sample)
+    thumbnail = bundle.store.ready_thumbnail(sample.sha256, 256)
     assert thumbnail is not None and thumbnail.read_bytes().startswith(b"\x89PNG")
 
 
@@ -189,10 +196,12 @@ def test_unreadable_source_photos_are_listed_as_unavailable_and_the_rest_exporte
     bad = [m for m in items if m.storage_key in gone]
     assert len(bad) == 4, "the rows are there, so the reviewer sees a photo is missing"
     for item in bad:
-        with pytest.raises(MediaUnavailable, match="was not taken offline"):
-            bundle.media_path(item)
+        with pytest.raises(MediaMissing, match="was not taken offline"):
+            bundle.store.local_path(item.storage_key)
     good = [m for m in items if m.storage_key not in gone]
-    assert good and all(sha256_file(bundle.media_path(m)) == m.sha256 for m in good)
+    assert good and all(
+        sha256_file(bundle.store.local_path(m.storage_key)) == m.sha256 for m in good
+    )
 
 
 def test_large_inspection_bundle_is_at_most_its_media_plus_ten_percent(  # type: ignore[no-untyped-def]
@@ -200,7 +209,7 @@ def test_large_inspection_bundle_is_at_most_its_media_plus_ten_percent(  # type:
 ) -> None:
     summary = export_bundle(
         demo_db.engine,
-        demo_db.media_root,
+        source_store(demo_db),
         [LARGE_INSPECTION_REFERENCE],
         out=tmp_path / "large.ivbundle",
         thumbnailer=png_thumbnail,
@@ -275,7 +284,7 @@ def connect(self, address):
 socket.socket.connect = connect
 from pathlib import Path
 from db.config import resolve_paths
-from viewer.offline_app import run_offline_gui
+from viewer.app import run_offline_gui
 data, bundle, shot = (Path(a) for a in sys.argv[1:4])
 paths = resolve_paths(data, data / "no-media")
 sys.exit(run_offline_gui(bundle, paths, shot))
@@ -338,7 +347,7 @@ def test_export_cancelled_midway_leaves_no_file_and_keeps_an_older_bundle(  # ty
     with pytest.raises(ExportCancelled, match="no bundle was written"):
         export_bundle(
             demo_db.engine,
-            demo_db.media_root,
+            source_store(demo_db),
             [LARGE_INSPECTION_REFERENCE],
             out=out,
             progress=progress,
@@ -359,7 +368,7 @@ def test_export_failing_midway_fault_injected_leaves_no_half_bundle(  # type: ig
     with pytest.raises(OSError, match="injected"):
         export_bundle(
             demo_db.engine,
-            demo_db.media_root,
+            source_store(demo_db),
             [LARGE_INSPECTION_REFERENCE],
             out=tmp_path / "large.ivbundle",
             progress=progress,
@@ -373,7 +382,7 @@ def test_unknown_reference_and_status_mismatch_are_clear_errors(  # type: ignore
     with pytest.raises(KnownError, match="no inspection with reference INS-0000-0000"):
         export_bundle(
             demo_db.engine,
-            demo_db.media_root,
+            source_store(demo_db),
             ["INS-0000-0000", LARGE_INSPECTION_REFERENCE],
             out=tmp_path / "x.ivbundle",
         )
@@ -386,7 +395,7 @@ def test_unknown_reference_and_status_mismatch_are_clear_errors(  # type: ignore
     with pytest.raises(KnownError, match=f"with status {other} with reference"):
         export_bundle(
             demo_db.engine,
-            demo_db.media_root,
+            source_store(demo_db),
             [LARGE_INSPECTION_REFERENCE],
             other,
             out=tmp_path / "x.ivbundle",
@@ -398,7 +407,7 @@ def test_export_by_status_alone_takes_every_inspection_with_it(  # type: ignore[
     demo_db, tmp_path: Path
 ) -> None:
     summary = export_bundle(
-        demo_db.engine, demo_db.media_root, status="draft", out=tmp_path / "drafts.ivbundle"
+        demo_db.engine, source_store(demo_db), status="draft", out=tmp_path / "drafts.ivbundle"
     )
     with demo_db.engine.connect() as conn:
         drafts = conn.execute(
@@ -424,7 +433,7 @@ def _job(demo_db: Any, reference: str, out: Path, gate: Any = None) -> Any:
 
         return export_bundle(
             demo_db.engine,
-            demo_db.media_root,
+            source_store(demo_db),
             [reference],
             out=out,
             progress=report,
@@ -437,10 +446,12 @@ def _job(demo_db: Any, reference: str, out: Path, gate: Any = None) -> Any:
 def test_take_offline_dialog_exports_in_a_worker_and_reports(  # type: ignore[no-untyped-def]
     demo_db, qtbot, tmp_path: Path
 ) -> None:
+    from viewer.presenters.actions import describe_export
     from viewer.widgets.offline_export_dialog import OfflineExportDialog
 
     reference = small_reference(demo_db.engine)
-    dialog = OfflineExportDialog(_job(demo_db, reference, tmp_path / "s.ivbundle"), reference)
+    job = _job(demo_db, reference, tmp_path / "s.ivbundle")
+    dialog = OfflineExportDialog(job, reference, describe_export)
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.export_finished, timeout=60_000) as finished:
         dialog.start()
@@ -457,6 +468,7 @@ def test_take_offline_dialog_cancel_with_export_held_fault_injected_leaves_nothi
     midway however fast the machine is."""
     from PySide6.QtWidgets import QDialogButtonBox
 
+    from viewer.presenters.actions import describe_export
     from viewer.widgets.offline_export_dialog import OfflineExportDialog
 
     reached, release = threading.Event(), threading.Event()
@@ -466,7 +478,7 @@ def test_take_offline_dialog_cancel_with_export_held_fault_injected_leaves_nothi
         release.wait(30)
 
     job = _job(demo_db, LARGE_INSPECTION_REFERENCE, tmp_path / "l.ivbundle", gate=hold)
-    dialog = OfflineExportDialog(job, LARGE_INSPECTION_REFERENCE)
+    dialog = OfflineExportDialog(job, LARGE_INSPECTION_REFERENCE, describe_export)
     qtbot.addWidget(dialog)
     dialog.start()
     try:

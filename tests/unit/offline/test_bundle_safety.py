@@ -16,7 +16,12 @@ from typing import Any
 
 import pytest
 
-from db.bundle import (
+from db.errors import KnownError
+from db.loader import MediaBatchLoader
+from db.media import _MEDIA_COLUMNS, SQLITE_BATCH_STATEMENT
+from db.metrics import QueryMetrics
+from db.models import ChecklistItem, Inspection, Media
+from db.offline import (
     DATABASE_NAME,
     FORMAT_VERSION,
     MANIFEST_NAME,
@@ -30,19 +35,14 @@ from db.bundle import (
     BundleUnsafeError,
     FileEntry,
     Manifest,
-    MediaUnavailable,
+    OfflineBundle,
     UnavailableMedia,
     encode_timestamp,
-    version_key,
+    open_bundle,
 )
-from db.errors import KnownError
-from db.loader import MediaBatchLoader
-from db.media import _MEDIA_COLUMNS, SQLITE_BATCH_STATEMENT
-from db.metrics import QueryMetrics
-from db.models import ChecklistItem, Inspection, Media
-from db.offline import OfflineBundle, open_bundle
 from db.performance import BATCH_QUERY_SQL
 from db.queries import list_inspections
+from db.storage import MediaDamaged, MediaMissing
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
@@ -221,11 +221,11 @@ def test_photo_is_extracted_and_checked_on_first_read_only(good_bundle: Path, ca
     try:
         extracted = sorted(p.name for p in cache.rglob("*") if p.is_file())
         assert extracted == [DATABASE_NAME], "only the database is extracted on open"
-        path = bundle.media_path(_item(bundle, 701))
+        path = bundle.store.local_path(_item(bundle, 701).storage_key)
         assert path.read_bytes() == PHOTO
         assert path.is_relative_to(bundle.archive.cache_dir)
-        with pytest.raises(MediaUnavailable, match=r"missing\.jpg was not taken offline"):
-            bundle.media_path(_item(bundle, 702))
+        with pytest.raises(MediaMissing, match=r"missing\.jpg was not taken offline"):
+            bundle.store.local_path(_item(bundle, 702).storage_key)
     finally:
         run(bundle.close())
 
@@ -245,7 +245,7 @@ def test_opening_and_reading_leave_the_bundle_file_untouched(
 ) -> None:
     before = (good_bundle.read_bytes(), good_bundle.stat().st_mtime_ns)
     bundle = open_bundle(good_bundle, cache)
-    bundle.media_path(_item(bundle, 701))
+    bundle.store.local_path(_item(bundle, 701).storage_key)
     run(bundle.close())
     assert (good_bundle.read_bytes(), good_bundle.stat().st_mtime_ns) == before
     assert {p.name for p in good_bundle.parent.iterdir()} == {"good.ivbundle", "cache", "build"}
@@ -300,8 +300,8 @@ def test_damaged_photo_bytes_are_refused_on_first_read(good_bundle: Path, cache:
     _flip_inside(good_bundle, PHOTO[100:200])  # the zip's CRC no longer matches
     bundle = open_bundle(good_bundle, cache)  # photos are checked lazily: opening still works
     try:
-        with pytest.raises(BundleCorruptError, match="damaged"):
-            bundle.media_path(_item(bundle, 701))
+        with pytest.raises(MediaDamaged, match="damaged"):
+            bundle.store.local_path(_item(bundle, 701).storage_key)
         leftovers = [p for p in bundle.archive.cache_dir.rglob("*") if p.is_file()]
         assert [p.name for p in leftovers] == [DATABASE_NAME], "no half or bad copy is kept"
     finally:
@@ -319,8 +319,8 @@ def test_a_photo_swapped_with_a_consistent_zip_is_refused_by_its_sha256(
     )
     bundle = open_bundle(path, cache)
     try:
-        with pytest.raises(BundleCorruptError, match="does not match its SHA-256"):
-            bundle.media_path(_item(bundle, 701))
+        with pytest.raises(MediaDamaged, match="does not match its SHA-256"):
+            bundle.store.local_path(_item(bundle, 701).storage_key)
     finally:
         run(bundle.close())
 
@@ -333,6 +333,42 @@ def test_a_damaged_database_is_refused_on_open(tmp_path: Path, cache: Path) -> N
     )
     with pytest.raises(BundleCorruptError, match=f"{DATABASE_NAME} does not match"):
         open_bundle(path, cache)
+
+
+def _bundle_with_database(tmp_path: Path, database: bytes) -> Path:
+    """A bundle whose manifest lists `database` with its right checksum."""
+    entries = bundle_entries(tmp_path, files={DATABASE_NAME: database, MEDIA_ENTRY: PHOTO})
+    return write_zip(tmp_path / "schema.ivbundle", entries)
+
+
+@pytest.mark.parametrize(
+    "extra_sql",
+    [
+        "CREATE TRIGGER t AFTER INSERT ON media BEGIN DELETE FROM media; END",
+        "CREATE VIEW v AS SELECT * FROM media",
+        "ALTER TABLE media ADD COLUMN extra TEXT",
+        "DROP INDEX ix_media_checklist_item",
+        "PRAGMA user_version = 2",
+    ],
+)
+def test_a_database_with_another_schema_is_refused_before_any_query(
+    tmp_path: Path, cache: Path, extra_sql: str
+) -> None:
+    path = tmp_path / "build" / DATABASE_NAME
+    _database_bytes(tmp_path)
+    con = sqlite3.connect(path)
+    con.execute(extra_sql)
+    con.commit()
+    con.close()
+    bundle = _bundle_with_database(tmp_path, path.read_bytes())
+    with pytest.raises(BundleCorruptError, match="does not have the tables of bundle format"):
+        open_bundle(bundle, cache)
+
+
+def test_a_database_that_is_not_sqlite_is_refused(tmp_path: Path, cache: Path) -> None:
+    bundle = _bundle_with_database(tmp_path, b"not a database at all\n" * 200)
+    with pytest.raises(BundleCorruptError, match="its database cannot be read"):
+        open_bundle(bundle, cache)
 
 
 def test_a_broken_deflate_stream_is_a_clear_error(tmp_path: Path, cache: Path) -> None:
@@ -415,11 +451,6 @@ def test_a_bundle_from_a_newer_app_says_which_and_to_update(tmp_path: Path, cach
     assert "newer Inspection Viewer (9.1.0" in message
     assert "update Inspection Viewer" in message
     assert not cache.exists(), "nothing is extracted from a bundle that is refused"
-
-
-def test_version_key_orders_releases_numerically() -> None:
-    assert version_key("0.10.2") > version_key("0.9.9")
-    assert version_key("1.2rc1") == (1,)
 
 
 # --- path traversal ------------------------------------------------------------------------------
