@@ -64,7 +64,7 @@ def exported(
         upgrade(engine)
         with engine.begin() as conn:
             conn.execute(
-                insert(Inspection.__table__),
+                insert(Inspection),
                 [
                     {
                         "id": 9,
@@ -78,11 +78,11 @@ def exported(
                 ],
             )
             conn.execute(
-                insert(ChecklistItem.__table__),
+                insert(ChecklistItem),
                 [{"id": 91, "inspection_id": 9, "section": "Roof", "position": 1, "title": "Tile"}],
             )
             conn.execute(
-                insert(Media.__table__),
+                insert(Media),
                 [
                     _media_row(901, "site/a.jpg", PHOTO_A),
                     _media_row(902, "site/b.jpg", PHOTO_B),
