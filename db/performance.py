@@ -56,9 +56,21 @@ EXPECTED_INDEXES: tuple[IndexSpec, ...] = (
     ),
 )
 
-# Write searches exactly as `{SEARCH_EXPRESSION} ILIKE :pattern`, or the planner cannot match
-# the expression of ix_inspections_search_trgm and falls back to a sequential scan.
-SEARCH_EXPRESSION = "(reference_code || ' ' || site_name || ' ' || address)"
+# The columns of ix_inspections_search_trgm's expression, in its order.
+SEARCH_COLUMNS = ("reference_code", "site_name", "address")
+
+
+def search_expression(table: str | None = None) -> str:
+    """The expression of ix_inspections_search_trgm, its columns qualified by `table` if given.
+
+    Write searches exactly as `{search_expression()} ILIKE :pattern`, or the planner cannot match
+    the index's expression and falls back to a sequential scan.
+    """
+    prefix = f"{table}." if table else ""
+    return "(" + " || ' ' || ".join(prefix + column for column in SEARCH_COLUMNS) + ")"
+
+
+SEARCH_EXPRESSION = search_expression()
 
 # The body of get_inspection_media_batch() as a standalone query, for EXPLAIN and for tests that
 # keep the two equal; it runs without the function's timing log.

@@ -11,15 +11,14 @@ from sqlalchemy import tuple_ as row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Inspection, Media
+from db.performance import search_expression
 from db.records import InspectionPage, InspectionSummary
 
 PAGE_SIZE = 200
 
-# The exact expression of ix_inspections_search_trgm (db.performance.SEARCH_EXPRESSION), with
-# qualified names: written any other way the planner cannot use the trigram index.
-_SEARCH: ColumnElement[str] = literal_column(
-    "(inspections.reference_code || ' ' || inspections.site_name || ' ' || inspections.address)"
-)
+# The exact expression of ix_inspections_search_trgm, with qualified names: written any other
+# way the planner cannot use the trigram index.
+_SEARCH: ColumnElement[str] = literal_column(search_expression("inspections"))
 
 
 class InspectionSort(enum.StrEnum):

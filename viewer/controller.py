@@ -32,7 +32,7 @@ from viewer.thumbnails.placeholder import placeholder
 from viewer.thumbnails.service import GRID_SIZE, PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
 from viewer.widgets.main_window import PREFETCH_ROWS, MainWindow
 from viewer.widgets.media_viewer import MediaViewer
-from viewer.widgets.performance_panel import PerformancePanel
+from viewer.widgets.performance import PerformancePanel
 
 log = logging.getLogger(__name__)
 

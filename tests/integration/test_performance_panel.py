@@ -19,19 +19,19 @@ from db.config import AppPaths, libpq_url
 from db.demo import LARGE_INSPECTION_REFERENCE, DemoSpec, generate_demo
 from db.diagnostics import DIAGNOSTICS_KIND, load
 from db.engine import Database, make_engine
-from db.metrics import QueryMetrics
 from db.migrate import upgrade
 from db.performance import EXPECTED_INDEXES
 from db.storage import LocalStore
 from viewer.app import tune_interpreter
 from viewer.controller import AppController
 from viewer.models.performance_tables import fmt_bytes, fmt_int, fmt_rate
-from viewer.offline_app import OfflineController
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
-from viewer.widgets.performance_panel import REFRESH_INTERVAL_MS, PerformancePanel, resolve
+from viewer.widgets.performance import PerformancePanel
+from viewer.widgets.performance.bindings import resolve
+from viewer.widgets.performance.panel import REFRESH_INTERVAL_MS
 
 WAIT_MS = 30_000
 
@@ -160,23 +160,25 @@ def test_after_loading_an_inspection_the_panel_shows_one_statement_and_batch(app
     large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
     app.select(qtbot, large)
     qtbot.waitUntil(
-        lambda: panel.last_name.text() == f"load_media inspection={LARGE_INSPECTION_REFERENCE}",
+        lambda: (
+            panel.header.last_name.text() == f"load_media inspection={LARGE_INSPECTION_REFERENCE}"
+        ),
         timeout=WAIT_MS,
     )
-    assert panel.last_statements.text() == "1"
-    assert panel.last_strategy.text() == "batch"
+    assert panel.header.last_statements.text() == "1"
+    assert panel.header.last_strategy.text() == "batch"
     media = app.controller.selection.media.media
-    assert panel.last_rows.text() == fmt_int(media.count)
+    assert panel.header.last_rows.text() == fmt_int(media.count)
     assert not panel.n_plus_one_banner.isVisible()
     ours = [
         row
-        for row in panel.statement_model.rows()
+        for row in panel.statements_tab.statement_model.rows()
         if row.action == f"load_media inspection={LARGE_INSPECTION_REFERENCE}"
     ]
     assert len(ours) == 1
     assert "get_inspection_media_batch(CAST(? AS bigint))" in ours[0].sql
     assert (ours[0].similar, ours[0].duplicates) == (1, 1)
-    latency = {row.kind: row for row in panel.latency_model.rows()}
+    latency = {row.kind: row for row in panel.overview.latency_model.rows()}
     assert latency["load_media"].count >= 2  # the first inspection on start, and this one
 
 
@@ -189,10 +191,10 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
     running.settled(qtbot)
     first = running.controller.selection
     assert first is not None and first.media.strategy == "fallback"
-    qtbot.waitUntil(lambda: panel.last_strategy.text() == "fallback", timeout=WAIT_MS)
-    assert panel.last_statements.text() == fmt_int(first.media.statements)
+    qtbot.waitUntil(lambda: panel.header.last_strategy.text() == "fallback", timeout=WAIT_MS)
+    assert panel.header.last_statements.text() == fmt_int(first.media.statements)
     assert first.media.statements > len(first.checklist) >= 5
-    assert panel.resilience_labels["fallbacks"].text() == "1"
+    assert panel.overview.resilience_labels["fallbacks"].text() == "1"
     assert panel.n_plus_one_banner.isVisible()
     banner = panel.n_plus_one_banner.text()
     assert "media.checklist_item_id = ?" in banner
@@ -207,12 +209,15 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
     second_id = running.select_row(qtbot, row)
     second = running.controller.selection
     reference = running.window.inspections.record(row).reference_code
-    qtbot.waitUntil(lambda: panel.resilience_labels["fallbacks"].text() == "2", timeout=WAIT_MS)
     qtbot.waitUntil(
-        lambda: panel.last_name.text() == f"load_media inspection={reference}", timeout=WAIT_MS
+        lambda: panel.overview.resilience_labels["fallbacks"].text() == "2", timeout=WAIT_MS
+    )
+    qtbot.waitUntil(
+        lambda: panel.header.last_name.text() == f"load_media inspection={reference}",
+        timeout=WAIT_MS,
     )
     assert second.inspection_id == second_id
-    assert panel.last_statements.text() == fmt_int(second.media.statements)
+    assert panel.header.last_statements.text() == fmt_int(second.media.statements)
     # One per checklist item (plus the checklist itself when the concurrent checklist load had
     # not cached it yet); the refused batch statement is not tried again.
     assert second.media.statements - len(second.checklist) in (0, 1)
@@ -220,7 +225,7 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
     assert warnings[f"load_media inspection={reference}"].count == len(second.checklist)
     per_item = [
         r
-        for r in panel.statement_model.rows()
+        for r in panel.statements_tab.statement_model.rows()
         if r.action_id == warnings[f"load_media inspection={reference}"].action_id
     ]
     assert len(per_item) == second.media.statements
@@ -228,7 +233,7 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
     assert len(repeated) == len(second.checklist)
     assert all("WHERE media.checklist_item_id = ?" in r.sql for r in repeated)
     assert {r.duplicates for r in repeated} == {1}, "each item has its own parameters"
-    assert panel.health.band.text() != "good"
+    assert panel.header.health.band.text() != "good"
 
 
 def test_server_side_says_so_when_pg_stat_statements_is_missing(  # type: ignore[no-untyped-def]
@@ -241,12 +246,12 @@ def test_server_side_says_so_when_pg_stat_statements_is_missing(  # type: ignore
     panel = running.panel
     panel.tabs.setCurrentIndex(3)
     with qtbot.waitSignal(panel.server_refreshed, timeout=WAIT_MS):
-        qtbot.mouseClick(panel.server_button, Qt.MouseButton.LeftButton)
-    message = panel.server_messages["top"]
+        qtbot.mouseClick(panel.server_tab.server_button, Qt.MouseButton.LeftButton)
+    message = panel.server_tab.server_messages["top"]
     assert "pg_stat_statements is not installed" in message.text()
-    assert panel.top_model.rowCount() == 0
+    assert panel.server_tab.top_model.rowCount() == 0
     # The other parts do not depend on it.
-    assert panel.index_model.rowCount() > 0
+    assert panel.server_tab.index_model.rowCount() > 0
     assert panel.figures.server.explain is not None
 
 
@@ -279,22 +284,22 @@ def test_cache_figures_equal_the_thumbnail_service_statistics(app, qtbot) -> Non
         stats.decodes,
     )
     assert shown.errors == dict(stats.errors) and shown.errors_total == stats.errors_total
-    labels = app.panel.cache_labels
+    labels = app.panel.overview.cache_labels
     assert labels["hit_rate"].text() == fmt_rate(cache.hit_rate)
     assert labels["evictions"].text() == fmt_int(cache.evictions)
     assert labels["disk_hits"].text() == fmt_int(stats.disk_hits)
-    assert app.panel.cache_bar.text().startswith(
+    assert app.panel.overview.cache_bar.text().startswith(
         f"{fmt_bytes(cache.bytes)} of {fmt_bytes(cache.cap_bytes)}"
     )
-    assert app.panel.cache_bar.maximum() == cache.cap_bytes // 1024
+    assert app.panel.overview.cache_bar.maximum() == cache.cap_bytes // 1024
 
     # Reset counts the thumbnails from now on; entries and bytes are state and stay.
     qtbot.mouseClick(app.panel.reset_button, Qt.MouseButton.LeftButton)
     app.settled(qtbot)
     after = app.panel.figures.thumbnails
     assert (after.hits, after.misses, after.decodes, after.entries) == (0, 0, 0, cache.entries)
-    assert app.panel.resilience_labels["actions"].text() == "0"
-    assert app.panel.last_name.text() == "No database action yet"
+    assert app.panel.overview.resilience_labels["actions"].text() == "0"
+    assert app.panel.header.last_name.text() == "No database action yet"
 
 
 def test_explain_names_an_index_and_server_queries_are_not_counted(app, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -306,7 +311,7 @@ def test_explain_names_an_index_and_server_queries_are_not_counted(app, qtbot) -
     recent = app.controller.metrics.recent()
     panel.tabs.setCurrentIndex(3)
     with qtbot.waitSignal(panel.server_refreshed, timeout=WAIT_MS):
-        qtbot.mouseClick(panel.server_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.server_tab.server_button, Qt.MouseButton.LeftButton)
     report = panel.figures.server
     assert report is not None and report.available, report
     assert report.explain is not None, report.explain_error
@@ -314,16 +319,18 @@ def test_explain_names_an_index_and_server_queries_are_not_counted(app, qtbot) -
     ours = {spec.name for spec in EXPECTED_INDEXES}
     used = report.explain.indexes
     assert used and set(used) <= ours, used
-    assert f"Indexes used: {', '.join(used)}." in panel.explain_indexes.text()
-    assert LARGE_INSPECTION_REFERENCE in panel.explain_indexes.text()
-    plan = panel.explain_text.toPlainText()
+    assert f"Indexes used: {', '.join(used)}." in panel.server_tab.explain_indexes.text()
+    assert LARGE_INSPECTION_REFERENCE in panel.server_tab.explain_indexes.text()
+    plan = panel.server_tab.explain_text.toPlainText()
     for name in used:
         assert f" using {name} on " in plan or f"Bitmap Index Scan on {name} " in plan
-    assert {r.index_name for r in panel.index_model.rows()} >= {"ix_media_inspection_display"}
-    (function,) = panel.function_model.rows()
+    assert {r.index_name for r in panel.server_tab.index_model.rows()} >= {
+        "ix_media_inspection_display"
+    }
+    (function,) = panel.server_tab.function_model.rows()
     assert function.function_name == "get_inspection_media_batch" and function.calls >= 1
     assert report.top_error is None
-    assert any("get_inspection_media_batch" in r.query for r in panel.top_model.rows())
+    assert any("get_inspection_media_batch" in r.query for r in panel.server_tab.top_model.rows())
     assert report.statements >= 4
     # The panel's own queries are nobody's action.
     assert app.controller.metrics.counters == counters
@@ -357,12 +364,12 @@ def test_json_export_holds_every_figure_shown_and_loads_back(  # type: ignore[no
     for path, model in panel.tables().items():
         assert model.rows() == (resolve(figures, path) or ()), path
         qtmodeltester.check(model)
-    assert {r.kind for r in panel.latency_model.rows()} >= {
+    assert {r.kind for r in panel.overview.latency_model.rows()} >= {
         "load_media",
         "load_checklist",
         "thumbnail_decode",
     }
-    media, checklist, threshold = panel.chart.series()
+    media, checklist, threshold = panel.overview.chart.series()
     assert media == figures.latency.recent_ms["load_media"] and len(media) >= 4
     assert checklist == figures.latency.recent_ms["load_checklist"]
     assert threshold == figures.latency.slow_threshold_ms == 500
@@ -388,7 +395,7 @@ def test_a_hidden_panel_does_no_work_and_a_shown_one_renders_at_most_four_times_
     app.window.performance_action.trigger()
     qtbot.waitUntil(lambda: panel.renders == renders + 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not panel._timer.isActive())
-    assert panel.last_name.text().startswith("load_media inspection=")
+    assert panel.header.last_name.text().startswith("load_media inspection=")
 
     # A change every 5 ms for a second: at most one render per interval.
     metrics = app.controller.metrics
@@ -411,45 +418,3 @@ def test_a_hidden_panel_does_no_work_and_a_shown_one_renders_at_most_four_times_
     waited.start()
     qtbot.waitUntil(lambda: waited.elapsed() >= 3 * REFRESH_INTERVAL_MS, timeout=5000)
     assert panel.renders == idle and not panel._timer.isActive()
-
-
-def test_dock_state_is_remembered_with_the_window(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-
-    def window_with_panel() -> tuple[MainWindow, PerformancePanel]:
-        window = MainWindow(settings)
-        qtbot.addWidget(window)
-        panel = PerformancePanel(QueryMetrics(), parent=window)
-        window.add_performance_panel(panel)
-        window.show()
-        return window, panel
-
-    first, panel = window_with_panel()
-    assert panel.isHidden(), "hidden by default"
-    first.performance_action.trigger()
-    assert panel.isVisible()
-    first.close()  # saves the window state
-    second, again = window_with_panel()
-    assert again.isVisible() and second.performance_action.isChecked()
-    second.toggle_performance_panel()
-    assert again.isHidden()
-
-
-def test_an_offline_window_says_the_server_side_is_not_available(  # type: ignore[no-untyped-def]
-    qtbot, qasync_loop, tmp_path: Path
-) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
-    thumbnails = ThumbnailService(ThumbnailCache(MIB), workers=1)
-    # Never started: the provider must not need the bundle, nor any server.
-    controller = OfflineController(window, paths, tmp_path / "review.ivbundle", thumbnails)
-    panel = controller.performance
-    window.toggle_performance_panel()
-    with qtbot.waitSignal(panel.server_refreshed, timeout=WAIT_MS):
-        qtbot.mouseClick(panel.server_button, Qt.MouseButton.LeftButton)
-    assert panel.server_status.text().startswith("Not available offline")
-    assert panel.explain_indexes.text().startswith("Not available offline")
-    assert panel.server_messages["top"].text().startswith("Not available offline")
-    done = asyncio.ensure_future(controller.shutdown())
-    qtbot.waitUntil(done.done, timeout=WAIT_MS)

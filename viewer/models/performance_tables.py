@@ -10,7 +10,8 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from db.diagnostics import LatencyRow, SlowRow, StatementRow, TopStatement, short_sql
+from db.diagnostics.analysis import short_sql
+from db.diagnostics.figures import LatencyRow, SlowRow, StatementRow, TopStatement
 from db.performance import IndexUsage, QueryPerformance
 
 R = TypeVar("R")
