@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 
 class KnownError(Exception):
     """A failure whose message is meant for the user: shown in the UI or the CLI, no traceback."""
@@ -21,3 +23,27 @@ class EmbeddedServerError(KnownError):
 
 class MigrationError(KnownError):
     """A migration step failed; the message names the revision the database is left at."""
+
+
+UNEXPECTED = "Unexpected error ({name}). Details are in the log."
+
+
+def user_message(exc: BaseException, logger: logging.Logger, what: str) -> str:
+    """The one place a failure becomes text for the user.
+
+    A KnownError says what went wrong in its own words. A database or network error (the
+    outside world failing, not our code) gives its first line with any password hidden. Anything
+    else is a bug: logged with its traceback under `what`, and the user is told where to look.
+    """
+    if isinstance(exc, KnownError):
+        return str(exc)
+    from sqlalchemy import exc as sa_exc
+
+    from db.config import mask_password
+
+    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | ConnectionError | TimeoutError):
+        orig = getattr(exc, "orig", None) or exc
+        lines = str(orig).strip().splitlines()
+        return mask_password(lines[0]) if lines else type(orig).__name__
+    logger.error("%s failed", what, exc_info=exc)
+    return UNEXPECTED.format(name=type(exc).__name__)

@@ -15,100 +15,36 @@ benchmark and the tests); it imports no Qt. Policy in one place:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TypeVar
 
-import psycopg
 from cachetools import LRUCache
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.config import mask_password
 from db.errors import KnownError
 from db.media import load_checklist, load_inspection_media, load_media_per_item
 from db.metrics import ActionScope, QueryMetrics
 from db.records import ChecklistEntry, InspectionMedia
+from db.retry import (
+    Failure,
+    RetryPolicy,
+    classify,
+    is_outside_failure,
+    reason_of,
+    stale_pooled_connection,
+)
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# SQLSTATEs worth another try: the same statement may well succeed in a moment.
-TRANSIENT_SQLSTATES = frozenset(
-    {
-        "40001",  # serialization_failure
-        "40P01",  # deadlock_detected
-        "55P03",  # lock_not_available
-        "57014",  # query_canceled: our statement timeout
-        "57P01",  # admin_shutdown: pg_terminate_backend, server stopping
-        "57P02",  # crash_shutdown
-        "57P03",  # cannot_connect_now: server starting or restarting
-        "53300",  # too_many_connections
-        "08000",
-        "08001",
-        "08003",
-        "08004",
-        "08006",  # connection exceptions
-    }
-)
-# SQLSTATEs that mean "this server will not run the batch statement": use the fallback.
-FALLBACK_SQLSTATES = frozenset(
-    {
-        "42883",  # undefined_function: database below migration 0002
-        "42501",  # insufficient_privilege
-        "42P01",  # undefined_table (the function's log table missing)
-    }
-)
 # After the batch path failed for good, try it again only after this long (or on refresh).
 BATCH_RECHECK_S = 300.0
-
-
-class Failure(Enum):
-    TRANSIENT = "transient"
-    FALLBACK = "fallback"
-    FATAL = "fatal"
-
-
-def classify(exc: BaseException) -> Failure:
-    """Decide what an exception from a load means for the next step."""
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated:
-            return Failure.TRANSIENT
-        orig = exc.orig
-        sqlstate = getattr(orig, "sqlstate", None)
-        if sqlstate in TRANSIENT_SQLSTATES:
-            return Failure.TRANSIENT
-        if sqlstate in FALLBACK_SQLSTATES:
-            return Failure.FALLBACK
-        # No SQLSTATE at all: the connection itself failed (refused, reset, closed).
-        if sqlstate is None and isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
-            return Failure.TRANSIENT
-        return Failure.FATAL
-    if isinstance(exc, sa_exc.TimeoutError | TimeoutError | ConnectionError):
-        return Failure.TRANSIENT
-    return Failure.FATAL
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with jitter: by default about 100, 200, 400, 800 ms, then give up."""
-
-    attempts: int = 5
-    base_delay_s: float = 0.1
-    factor: float = 2.0
-    max_delay_s: float = 5.0
-    jitter: float = 0.2  # each delay is scaled by a random factor in [1 - j, 1 + j]
-
-    def delays(self, rng: random.Random) -> Iterator[float]:
-        for retry in range(self.attempts - 1):
-            delay = min(self.base_delay_s * self.factor**retry, self.max_delay_s)
-            yield delay * (1 + self.jitter * (2 * rng.random() - 1))
 
 
 class MediaLoadError(KnownError):
@@ -145,16 +81,6 @@ class LoaderStats:
     retries: int = 0
     failures: int = 0
     extra: dict[str, int] = field(default_factory=dict)
-
-
-def _stale_pooled_connection(exc: BaseException) -> bool:
-    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
-
-
-def _reason(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return mask_password(lines[0]) if lines else type(orig).__name__
 
 
 class MediaBatchLoader:
@@ -286,8 +212,9 @@ class MediaBatchLoader:
                 if classify(exc) is not Failure.FALLBACK:
                     raise
                 self._batch_refused_at = time.monotonic()
-                log.warning("batch media query refused (%s); using per-item queries", _reason(exc))
-                scope.last_error = f"batch query refused: {_reason(exc)}"
+                reason = reason_of(exc)
+                log.warning("batch media query refused (%s); using per-item queries", reason)
+                scope.last_error = f"batch query refused: {reason}"
                 await conn.rollback()
             else:
                 scope.strategy = "batch"
@@ -312,9 +239,11 @@ class MediaBatchLoader:
                 async with self.engine.connect() as conn:
                     return await work(conn)
             except Exception as exc:
+                if not is_outside_failure(exc):
+                    raise  # a bug: the caller logs it with its traceback
                 kind = classify(exc)
                 delay = next(delays, None) if kind is Failure.TRANSIENT else None
-                if delay is not None and _stale_pooled_connection(exc) and scope.retries == 0:
+                if delay is not None and stale_pooled_connection(exc) and scope.retries == 0:
                     delay = 0.0  # a pooled connection died while idle: a fresh one will do
                 if delay is None:
                     self.stats.failures += 1
@@ -323,12 +252,12 @@ class MediaBatchLoader:
                         inspection_id,
                         f"Loading inspection {inspection_id} failed"
                         + (f" after {attempts} attempts" if attempts > 1 else "")
-                        + f": {_reason(exc)}",
+                        + f": {reason_of(exc)}",
                         transient=kind is Failure.TRANSIENT,
                     ) from exc
                 scope.retries += 1
                 scope.errors += 1
-                scope.last_error = _reason(exc)
+                scope.last_error = reason_of(exc)
                 self.stats.retries += 1
                 log.info(
                     "load of inspection %s failed (%s); retry in %.0f ms",
@@ -337,84 +266,3 @@ class MediaBatchLoader:
                     delay * 1000,
                 )
                 await asyncio.sleep(delay)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What the window shows for a selected inspection: its checklist and its media."""
-
-    inspection_id: int
-    checklist: tuple[ChecklistEntry, ...]
-    media: LoadResult
-
-
-class SelectionLoader:
-    """Latest-wins loading for a selection: only the newest request's result is delivered.
-
-    Selecting another inspection cancels the previous load (unless another caller shares it)
-    and a result that still arrives for an inspection no longer selected is dropped. The
-    checklist and the media load concurrently, one statement each.
-    """
-
-    def __init__(
-        self,
-        loader: MediaBatchLoader,
-        deliver: Callable[[Selection], None],
-        fail: Callable[[MediaLoadError], None],
-    ) -> None:
-        self.loader = loader
-        self._deliver = deliver
-        self._fail = fail
-        self.selected: int | None = None
-        self._task: asyncio.Task[None] | None = None
-        self.dropped = 0
-
-    def select(self, inspection_id: int | None, *, refresh: bool = False) -> None:
-        self.selected = inspection_id
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-        self._task = None
-        if inspection_id is None:
-            return
-        cached = None if refresh else self.loader.cached(inspection_id)
-        if cached is not None:
-            # Re-selecting a recent inspection: deliver now, not a few event-loop turns (and
-            # a repaint or two) later.
-            checklist, media = cached
-            self._deliver(
-                Selection(
-                    inspection_id, checklist, LoadResult(inspection_id, media, "cache", 0, 0.0, 0)
-                )
-            )
-            return
-        self._task = asyncio.ensure_future(self._run(inspection_id, refresh))
-
-    async def _run(self, inspection_id: int, refresh: bool) -> None:
-        failure: MediaLoadError | None = None
-        try:
-            async with asyncio.TaskGroup() as group:
-                checklist = group.create_task(
-                    self.loader.load_checklist(inspection_id, refresh=refresh)
-                )
-                media = group.create_task(self.loader.load_media(inspection_id, refresh=refresh))
-        except* MediaLoadError as failures:
-            first = failures.exceptions[0]
-            assert isinstance(first, MediaLoadError)
-            failure = first
-        if failure is not None:
-            if self.selected == inspection_id:
-                self._fail(failure)
-            return
-        if self.selected != inspection_id:
-            self.dropped += 1
-            return
-        self._deliver(Selection(inspection_id, checklist.result(), media.result()))
-
-    async def wait(self) -> None:
-        """For tests and shutdown: until the current load has finished or been cancelled."""
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    def cancel(self) -> None:
-        self.select(None)

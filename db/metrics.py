@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
-import math
 import threading
 import time
 from collections import deque
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, event
+
+from db.stats import percentile
 
 DEFAULT_WINDOW = 500
 SQL_TEXT_LIMIT = 2000
@@ -95,19 +96,6 @@ class Percentiles:
     p95: float | None
     p99: float | None
     max: float | None
-
-
-def percentile(sorted_values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default), on sorted values."""
-    if not sorted_values:
-        return None
-    if len(sorted_values) == 1:
-        return float(sorted_values[0])
-    pos = (len(sorted_values) - 1) * q
-    lo = math.floor(pos)
-    hi = math.ceil(pos)
-    frac = pos - lo
-    return float(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * frac)
 
 
 def percentiles(values: Sequence[float]) -> Percentiles:

@@ -119,9 +119,10 @@ def test_small_run_writes_every_field_and_counts_statements(  # type: ignore[no-
             assert s["rows_per_load"] == ITEMS * MEDIA_PER_ITEM
             assert s["samples"] == len(s["samples_ms"]) >= 3
             latency = s["latency"]
-            for field in ("mean_ms", "ci95_low_ms", "ci95_high_ms", "p50_ms", "p95_ms", "p99_ms"):
+            for field in ("mean_ms", "ci95_high_ms", "p50_ms", "p95_ms", "p99_ms"):
                 assert latency[field] > 0, field
-            assert latency["ci95_low_ms"] <= latency["mean_ms"] <= latency["ci95_high_ms"]
+            # Three noisy samples can give a wide interval: it stops at zero, not below.
+            assert 0 <= latency["ci95_low_ms"] <= latency["mean_ms"] <= latency["ci95_high_ms"]
             assert latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"]
             assert s["rows_per_second"] > 0
             assert s["speedup_vs_n_plus_1"] > 0 and s["times_floor"] > 0

@@ -19,16 +19,11 @@ from db.config import libpq_url
 from db.demo import LARGE_INSPECTION_REFERENCE, DemoSpec, generate_demo
 from db.embedded import EmbeddedServer
 from db.engine import make_async_engine, make_engine
-from db.loader import (
-    LoadResult,
-    MediaBatchLoader,
-    MediaLoadError,
-    RetryPolicy,
-    Selection,
-    SelectionLoader,
-)
+from db.loader import LoadResult, MediaBatchLoader, MediaLoadError
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
+from db.retry import RetryPolicy
+from db.selection import Selection, SelectionLoader
 from db.storage import LocalStore
 
 T = TypeVar("T")

@@ -8,7 +8,8 @@ import statistics
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.metrics import QueryMetrics, StatementRecord, current_scope, percentile, percentiles
+from db.metrics import QueryMetrics, StatementRecord, current_scope, percentiles
+from db.stats import percentile
 
 
 def _reference_percentile(values: list[float], q: float) -> float:

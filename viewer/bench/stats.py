@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from db.metrics import percentile
+from db.stats import percentile
 
 # Lentz's continued fraction converges in a few dozen steps for the arguments a t quantile
 # needs; the cap only guards against a bug turning into an endless loop.
@@ -134,7 +134,8 @@ def summarize(values: Sequence[float], confidence: float = 0.95) -> Summary:
         count=len(ordered),
         mean=statistics.fmean(ordered),
         stdev=statistics.stdev(ordered) if len(ordered) > 1 else 0.0,
-        ci_low=interval[0] if interval else None,
+        # Durations: a wide interval over few noisy samples must not claim a negative time.
+        ci_low=max(0.0, interval[0]) if interval else None,
         ci_high=interval[1] if interval else None,
         confidence=confidence,
         minimum=ordered[0],

@@ -1,0 +1,101 @@
+"""Latest-wins loading of the selected inspection: checklist and media, stale results dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from db.errors import UNEXPECTED
+from db.loader import LoadResult, MediaBatchLoader, MediaLoadError
+from db.records import ChecklistEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the window shows for a selected inspection: its checklist and its media."""
+
+    inspection_id: int
+    checklist: tuple[ChecklistEntry, ...]
+    media: LoadResult
+
+
+class SelectionLoader:
+    """Latest-wins loading for a selection: only the newest request's result is delivered.
+
+    Selecting another inspection cancels the previous load (unless another caller shares it)
+    and a result that still arrives for an inspection no longer selected is dropped. The
+    checklist and the media load concurrently, one statement each.
+    """
+
+    def __init__(
+        self,
+        loader: MediaBatchLoader,
+        deliver: Callable[[Selection], None],
+        fail: Callable[[MediaLoadError], None],
+    ) -> None:
+        self.loader = loader
+        self._deliver = deliver
+        self._fail = fail
+        self.selected: int | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def select(self, inspection_id: int | None, *, refresh: bool = False) -> None:
+        self.selected = inspection_id
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        self._task = None
+        if inspection_id is None:
+            return
+        cached = None if refresh else self.loader.cached(inspection_id)
+        if cached is not None:
+            # Re-selecting a recent inspection: deliver now, not a few event-loop turns (and
+            # a repaint or two) later.
+            checklist, media = cached
+            self._deliver(
+                Selection(
+                    inspection_id, checklist, LoadResult(inspection_id, media, "cache", 0, 0.0, 0)
+                )
+            )
+            return
+        self._task = asyncio.ensure_future(self._run(inspection_id, refresh))
+
+    async def _run(self, inspection_id: int, refresh: bool) -> None:
+        failure: MediaLoadError | None = None
+        try:
+            async with asyncio.TaskGroup() as group:
+                checklist = group.create_task(
+                    self.loader.load_checklist(inspection_id, refresh=refresh)
+                )
+                media = group.create_task(self.loader.load_media(inspection_id, refresh=refresh))
+        except* MediaLoadError as failures:
+            first = failures.exceptions[0]
+            assert isinstance(first, MediaLoadError)
+            failure = first
+        except* Exception as bugs:  # not the database failing: our code, logged in full
+            log.error("loading inspection %s failed", inspection_id, exc_info=bugs)
+            bug = UNEXPECTED.format(name=type(bugs.exceptions[0]).__name__)
+            message = f"Loading inspection {inspection_id} failed: {bug}"
+            failure = MediaLoadError(inspection_id, message, transient=False)
+        if failure is not None:
+            if self.selected == inspection_id:
+                self._fail(failure)
+            return
+        if self.selected != inspection_id:
+            self.dropped += 1
+            return
+        self._deliver(Selection(inspection_id, checklist.result(), media.result()))
+
+    async def wait(self) -> None:
+        """For tests and shutdown: until the current load has finished or been cancelled."""
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def cancel(self) -> None:
+        self.select(None)
