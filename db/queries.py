@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, literal_column, or_, select
@@ -12,32 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.models import Inspection, Media
 from db.performance import search_expression
-from db.records import InspectionPage, InspectionSummary
+from db.records import InspectionPage, InspectionQuery, InspectionSort, InspectionSummary
 
 PAGE_SIZE = 200
+ALL_INSPECTIONS = InspectionQuery()  # no search, no filter, newest first
 
 # The exact expression of ix_inspections_search_trgm, with qualified names: written any other
 # way the planner cannot use the trigram index.
 _SEARCH: ColumnElement[str] = literal_column(search_expression("inspections"))
-
-
-class InspectionSort(enum.StrEnum):
-    """The orders the list offers; each has an index and a keyset condition."""
-
-    NEWEST = "newest"  # scheduled_at DESC, id DESC: ix_inspections_scheduled_keyset
-    OLDEST = "oldest"  # the same index read backwards
-    REFERENCE = "reference"  # the unique index on reference_code
-    REFERENCE_DESC = "reference_desc"
-    STATUS = "status"  # status, then newest first: ix_inspections_status_scheduled
-
-
-@dataclass(frozen=True)
-class InspectionQuery:
-    """What the user asked the list to show."""
-
-    search: str = ""
-    status: str | None = None
-    sort: InspectionSort = InspectionSort.NEWEST
 
 
 def _media_count() -> ScalarSelect[int]:
@@ -100,7 +80,7 @@ def _key(sort: InspectionSort, rec: InspectionSummary) -> tuple[Any, ...]:
 
 
 def inspection_page_stmt(
-    query: InspectionQuery = InspectionQuery(),
+    query: InspectionQuery = ALL_INSPECTIONS,
     after: tuple[Any, ...] | None = None,
     limit: int = PAGE_SIZE,
 ) -> Select[*tuple[Any, ...]]:
@@ -128,7 +108,7 @@ def inspection_page_stmt(
 
 async def list_inspections(
     conn: AsyncConnection,
-    query: InspectionQuery = InspectionQuery(),
+    query: InspectionQuery = ALL_INSPECTIONS,
     after: tuple[Any, ...] | None = None,
     limit: int = PAGE_SIZE,
 ) -> InspectionPage:

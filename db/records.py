@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
+
+
+class InspectionSort(enum.StrEnum):
+    """The orders the list offers; each has an index and a keyset condition."""
+
+    NEWEST = "newest"  # scheduled_at DESC, id DESC: ix_inspections_scheduled_keyset
+    OLDEST = "oldest"  # the same index read backwards
+    REFERENCE = "reference"  # the unique index on reference_code
+    REFERENCE_DESC = "reference_desc"
+    STATUS = "status"  # status, then newest first: ix_inspections_status_scheduled
+
+
+@dataclass(frozen=True)
+class InspectionQuery:
+    """What the user asked the list to show."""
+
+    search: str = ""
+    status: str | None = None
+    sort: InspectionSort = InspectionSort.NEWEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,3 +114,42 @@ class InspectionMedia:
             if group.checklist_item_id == checklist_item_id:
                 return group.media
         return ()
+
+
+class ScopeKind(enum.StrEnum):
+    ALL = "all"
+    SECTION = "section"
+    ITEM = "item"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which photos of the selected inspection the grid shows: all, one section or one item."""
+
+    kind: ScopeKind = ScopeKind.ALL
+    section: str = ""
+    item_id: int | None = None
+
+    @classmethod
+    def section_of(cls, name: str) -> Scope:
+        return cls(ScopeKind.SECTION, section=name)
+
+    @classmethod
+    def item(cls, item_id: int) -> Scope:
+        return cls(ScopeKind.ITEM, item_id=item_id)
+
+    def pick(
+        self, checklist: tuple[ChecklistEntry, ...], media: InspectionMedia
+    ) -> tuple[tuple[MediaItem, ...], str, str]:
+        """The photos in this scope, the grid's title and its text when there are none."""
+        if self.kind is ScopeKind.ITEM and self.item_id is not None:
+            title = next((e.title for e in checklist if e.id == self.item_id), "")
+            return media.for_item(self.item_id), title, "No media for this item"
+        if self.kind is ScopeKind.SECTION:
+            ids = {e.id for e in checklist if e.section == self.section}
+            items = tuple(m for m in media.all_media() if m.checklist_item_id in ids)
+            return items, self.section, "No media in this section"
+        return media.all_media(), "All media", "No media for this inspection"
+
+
+ALL_MEDIA = Scope()

@@ -10,10 +10,10 @@ from typing import Any
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from db.records import ChecklistEntry
+from db.records import ALL_MEDIA, ChecklistEntry, Scope
 
 EntryRole = Qt.ItemDataRole.UserRole + 1  # ChecklistEntry for items, None otherwise
-ScopeRole = Qt.ItemDataRole.UserRole + 2  # ("all", None) | ("section", name) | ("item", id)
+ScopeRole = Qt.ItemDataRole.UserRole + 2  # Scope; None for the invisible root
 
 RESULT_LABELS = {"pass": "Pass", "fail": "Fail", "na": "N/A", "pending": "Pending"}
 RESULT_COLOURS = {
@@ -43,7 +43,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 @dataclass(eq=False)
 class _Node:
-    scope: tuple[str, Any]
+    scope: Scope | None
     title: str
     entry: ChecklistEntry | None = None
     parent: _Node | None = None
@@ -59,7 +59,7 @@ class _Node:
 class ChecklistTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._root = _Node(("root", None), "")
+        self._root = _Node(None, "")
         self._rows: dict[int, int] = {}  # id(node) -> row, so parent() is O(1)
         self._badges: dict[str, QIcon] = {}
 
@@ -81,19 +81,19 @@ class ChecklistTreeModel(QAbstractItemModel):
 
     def set_checklist(self, entries: Sequence[ChecklistEntry]) -> None:
         self.beginResetModel()
-        root = _Node(("root", None), "")
-        everything = _Node(("all", None), "All media", parent=root)
+        root = _Node(None, "")
+        everything = _Node(ALL_MEDIA, "All media", parent=root)
         root.children.append(everything)
         sections: dict[str, _Node] = {}
         for entry in sorted(entries, key=lambda e: e.position):
             section = sections.get(entry.section)
             if section is None:
-                section = _Node(("section", entry.section), entry.section, parent=root)
+                section = _Node(Scope.section_of(entry.section), entry.section, parent=root)
                 sections[entry.section] = section
                 root.children.append(section)
             section.children.append(
                 _Node(
-                    ("item", entry.id),
+                    Scope.item(entry.id),
                     entry.title,
                     entry=entry,
                     parent=section,
@@ -114,7 +114,7 @@ class ChecklistTreeModel(QAbstractItemModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._root = _Node(("root", None), "")
+        self._root = _Node(None, "")
         self._rows = {}
         self.endResetModel()
 
@@ -124,7 +124,7 @@ class ChecklistTreeModel(QAbstractItemModel):
     def index_of_item(self, checklist_item_id: int) -> QModelIndex:
         for section in self._root.children[1:]:
             for child in section.children:
-                if child.scope == ("item", checklist_item_id):
+                if child.scope == Scope.item(checklist_item_id):
                     return self.createIndex(self._rows[id(child)], 0, child)
         return QModelIndex()
 

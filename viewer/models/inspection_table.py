@@ -15,8 +15,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from db.queries import InspectionSort
-from db.records import InspectionSummary
+from db.records import InspectionSort, InspectionSummary
 
 RecordRole = Qt.ItemDataRole.UserRole + 1
 

@@ -10,9 +10,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from db.records import MediaItem
 
-MediaRole = Qt.ItemDataRole.UserRole + 1  # MediaItem
 FailureRole = Qt.ItemDataRole.UserRole + 2  # (kind, reason) or None
-LoadedRole = Qt.ItemDataRole.UserRole + 3  # True once a thumbnail or placeholder is shown
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -68,7 +66,7 @@ class MediaGridModel(QAbstractListModel):
         self._images[media_id] = image
         self._failures.pop(media_id, None)
         index = self.index(row)
-        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole, LoadedRole])
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
         return True
 
     def set_failure(self, media_id: int, kind: str, reason: str, image: QImage) -> bool:
@@ -105,10 +103,6 @@ class MediaGridModel(QAbstractListModel):
             if failure is not None:
                 lines.append(f"Cannot show this photo: {failure[1]}")
             return "\n".join(line for line in lines if line)
-        if role == MediaRole:
-            return item
         if role == FailureRole:
             return self._failures.get(item.id)
-        if role == LoadedRole:
-            return item.id in self._images
         return None

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from db.records import ChecklistEntry, MediaItem
+from db.records import ChecklistEntry, MediaItem, Scope
 from viewer.models.checklist_tree import ChecklistTreeModel, Column, EntryRole, ScopeRole
 from viewer.models.media_grid import FailureRole, MediaGridModel, loading_tile
 
@@ -76,8 +76,8 @@ def test_checklist_tree_groups_by_section_after_an_all_media_entry() -> None:
     assert model.data(flashing) == "Fail"
     assert model.data(model.index(1, Column.NOTES, roof)) == "Loose at NE corner"
     assert model.data(model.index(1, 0, roof), EntryRole).title == "Flashings sealed"
-    assert model.data(model.index(1, 0, roof), ScopeRole) == ("item", 2)
-    assert model.data(roof, ScopeRole) == ("section", "Roof")
+    assert model.data(model.index(1, 0, roof), ScopeRole) == Scope.item(2)
+    assert model.data(roof, ScopeRole) == Scope.section_of("Roof")
     assert model.index_of_item(4).parent().row() == 3
 
 

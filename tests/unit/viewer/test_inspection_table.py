@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 
-from db.queries import InspectionSort
-from db.records import InspectionSummary
+from db.records import InspectionSort, InspectionSummary
 from viewer.models.inspection_table import Column, InspectionTableModel, RecordRole
 from viewer.widgets.main_window import MainWindow
 
