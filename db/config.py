@@ -29,12 +29,6 @@ class AppPaths:
     media_url: str
 
     @property
-    def media_root(self) -> Path:  # TEMPORARY during the restructure: callers move to db.storage
-        from urllib.parse import unquote, urlsplit
-
-        return Path(unquote(urlsplit(self.media_url).path))
-
-    @property
     def pgdata(self) -> Path:
         return self.data_dir / "pgdata"
 

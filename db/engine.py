@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine, create_engine
@@ -123,7 +122,3 @@ def check_reachable(target: DatabaseTarget) -> str:
             f"cannot connect to {mask_url(target.url)}: {mask_password(reason)}"
         ) from None
     return str(row[0]) if row else "unknown"
-
-
-def media_path(paths: AppPaths, storage_key: str) -> Path:
-    return paths.media_root / storage_key

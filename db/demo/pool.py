@@ -8,7 +8,6 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Protocol, runtime_checkable
 
 from db.demo.photos import PhotoJob, encode_photo
 from db.demo.spec import (
@@ -21,7 +20,7 @@ from db.demo.spec import (
 )
 from db.demo.vocabulary import SECTIONS
 from db.progress import ProgressCallback
-from db.storage import MediaMissing, MediaStore, StorageError, StoreReadOnly
+from db.storage import MediaStore, StorageError
 
 # (stored width, stored height, EXIF orientation or None); cycled through by pool index.
 FULL_SIZE_FORMATS: tuple[tuple[int, int, int | None], ...] = (
@@ -58,11 +57,6 @@ class PoolPhoto:
     width: int
     height: int
     orientation: int | None
-
-
-@runtime_checkable
-class _Deletes(Protocol):
-    def delete(self, key: str) -> None: ...
 
 
 def ensure_photo_pool(
@@ -210,12 +204,4 @@ def _holds(store: MediaStore, key: str, data: bytes) -> bool:
 
 def _remove(store: MediaStore, key: str) -> None:
     """Make sure nothing is stored under `key` (the row whose file is missing on purpose)."""
-    # MediaStore has no delete of its own (a bundle cannot); the stores that can, have one.
-    if isinstance(store, _Deletes):
-        store.delete(key)
-        return
-    try:
-        store.stat(key)
-    except MediaMissing:
-        return
-    raise StoreReadOnly(key, "The demo cannot remove this file from the media store")
+    store.delete(key)

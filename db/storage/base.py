@@ -112,6 +112,10 @@ class MediaStore(ABC):
         """A local file with the object's bytes, for decoders that read files (a remote store
         downloads it into its cache first)."""
 
+    def describe(self, key: str) -> str:
+        """Where this key's photo is, for people (a path, a bundle entry, a URL)."""
+        return f"{self.display}: {key}"
+
     def ready_thumbnail(self, sha256: str, size_px: int) -> Path | None:
         """A local file with a ready-made thumbnail of the photo with this SHA-256, at least
         `size_px` on its long edge, if the store keeps one (a bundle's PNGs; later a team
@@ -119,6 +123,10 @@ class MediaStore(ABC):
         return None
 
     def write(self, key: str, data: bytes) -> None:
+        raise StoreReadOnly(key, "This media store is read-only")
+
+    def delete(self, key: str) -> None:
+        """Remove an object if it is there (the demo replaces its deliberately bad files)."""
         raise StoreReadOnly(key, "This media store is read-only")
 
     def close(self) -> None:  # noqa: B027 - most stores hold nothing to release

@@ -51,6 +51,12 @@ class LocalStore(MediaStore):
         """The file a key names (checked, not necessarily existing)."""
         return self.root.joinpath(*check_key(key))
 
+    def describe(self, key: str) -> str:
+        try:
+            return str(self.path_of(key))
+        except StorageError:
+            return key
+
     def stat(self, key: str) -> ObjectInfo:
         path = self.path_of(key)
         try:

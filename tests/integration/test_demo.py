@@ -105,7 +105,7 @@ def test_summary_matches_the_tables(demo_db: DemoDatabase) -> None:
         "SELECT count(DISTINCT storage_key) FROM media WHERE storage_key NOT LIKE 'demo/bad/%'",
     )
     assert s.image_files == distinct
-    on_disk = sum(p.stat().st_size for p in demo_db.media_root.rglob("*.jpg"))
+    on_disk = sum(p.stat().st_size for p in demo_db.media_dir.rglob("*.jpg"))
     assert s.bytes_on_disk == on_disk
     assert on_disk < 150_000_000
     assert 0 < s.seconds < 60
@@ -222,7 +222,7 @@ def test_each_bad_media_kind_exists_and_is_broken_as_claimed(demo_db: DemoDataba
     assert BAD_MEDIA_INSPECTION_REFERENCE != LARGE_INSPECTION_REFERENCE
     assert all(r.deleted_at is None and r.byte_size > 0 for r in rows)
 
-    root = demo_db.media_root
+    root = demo_db.media_dir
     assert not (root / BAD_MEDIA_KEYS["missing"]).exists()
     assert (root / BAD_MEDIA_KEYS["empty"]).stat().st_size == 0
     truncated = root / BAD_MEDIA_KEYS["truncated"]
@@ -249,10 +249,10 @@ def test_every_good_media_row_matches_its_file(demo_db: DemoDatabase) -> None:
     orientations: set[int | None] = set()
     for r in rows:
         assert re.fullmatch(r"demo/[0-9a-f]{2}/[0-9a-f]{64}\.jpg", r.storage_key)
-        data = (demo_db.media_root / r.storage_key).read_bytes()
+        data = (demo_db.media_dir / r.storage_key).read_bytes()
         assert hashlib.sha256(data).hexdigest() == r.sha256 == r.storage_key[-68:-4]
         assert len(data) == r.byte_size
-        with Image.open(demo_db.media_root / r.storage_key) as img:
+        with Image.open(demo_db.media_dir / r.storage_key) as img:
             assert img.format == "JPEG"
             assert img.size == (r.width, r.height)
             orientations.add(img.getexif().get(EXIF_ORIENTATION))
@@ -361,7 +361,7 @@ def test_an_exception_from_progress_cancels_and_leaves_the_database_empty(
 
 
 class MemoryStore(MediaStore):
-    """A store that is not a folder and cannot delete: the demo must need nothing more."""
+    """A store that is not a folder (no local files): the demo must need nothing more."""
 
     display = "memory"
 
@@ -388,6 +388,11 @@ class MemoryStore(MediaStore):
         check_key(key)
         self.objects[key] = data
         self.writes.append(key)
+
+    def delete(self, key: str) -> None:
+        if not self.writable:
+            super().delete(key)
+        self.objects.pop(key, None)
 
     def _get(self, key: str) -> bytes:
         try:

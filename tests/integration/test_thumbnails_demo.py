@@ -13,6 +13,7 @@ from PySide6.QtGui import QImage
 from sqlalchemy import text
 
 from db.demo import BAD_MEDIA_KEYS
+from db.storage import LocalStore
 from tests.fixtures_images import thumbnail_threads
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache
@@ -72,7 +73,9 @@ def test_browsing_every_demo_inspection_stays_within_the_cache_cap(
         for media in inspections.values():
             service.begin_generation()  # the user selects the next inspection
             for position, (media_id, key) in enumerate(media):
-                request = ThumbnailRequest(media_id, demo_db.media_root / key, GRID_SIZE)
+                request = ThumbnailRequest(
+                    media_id, LocalStore(demo_db.media_dir), key, size_px=GRID_SIZE
+                )
                 pending.add(media_id)
                 if service.request(request, visible=position < ROWS_ON_SCREEN) is not None:
                     arrived(media_id)

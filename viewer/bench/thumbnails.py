@@ -103,7 +103,7 @@ def _cache_under_pressure(
     service.thumbnail_failed.connect(answered)
     try:
         for media_id, path in enumerate(files):
-            if service.request(ThumbnailRequest(media_id, path, size_px)) is not None:
+            if service.request(ThumbnailRequest.for_file(media_id, path, size_px)) is not None:
                 answered()
         if seen["answers"] < len(files):
             QTimer.singleShot(PASS_TIMEOUT_MS, loop.quit)

@@ -143,7 +143,7 @@ def _service_pass(service: ThumbnailService, files: Sequence[Path], size_px: int
     started = time.perf_counter()
     try:
         for media_id, path in enumerate(files):
-            image = service.request(ThumbnailRequest(media_id, path, size_px))
+            image = service.request(ThumbnailRequest.for_file(media_id, path, size_px))
             if image is not None:
                 arrived(image)
         if outcomes["delivered"] + outcomes["failed"] < total:

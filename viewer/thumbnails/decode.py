@@ -12,6 +12,8 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QImageReader
 
 from db.errors import KnownError
+from db.storage import StorageError
+from db.storage.base import Problem
 
 DEFAULT_MAX_PIXELS = 100_000_000
 # Reading is done in one piece (the checks below need the whole file); this bounds that memory.
@@ -55,6 +57,21 @@ def error_for_os_error(exc: OSError) -> ThumbnailError:
     if isinstance(exc, PermissionError):
         return ThumbnailError(ErrorKind.UNREADABLE, "Permission denied")
     return ThumbnailError(ErrorKind.UNREADABLE, f"Cannot read the file: {exc.strerror or exc}")
+
+
+_PROBLEM_KINDS = {
+    Problem.MISSING: ErrorKind.MISSING,
+    Problem.FORBIDDEN: ErrorKind.UNREADABLE,
+    Problem.UNREACHABLE: ErrorKind.UNREADABLE,
+    Problem.DAMAGED: ErrorKind.CORRUPT,
+    Problem.TOO_LARGE: ErrorKind.TOO_LARGE,
+    Problem.READ_ONLY: ErrorKind.UNREADABLE,
+}
+
+
+def error_for_storage(exc: StorageError) -> ThumbnailError:
+    """The placeholder's reading of a store's failure (the store classified it already)."""
+    return ThumbnailError(_PROBLEM_KINDS.get(exc.problem, ErrorKind.UNREADABLE), exc.reason)
 
 
 def read_original(path: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:

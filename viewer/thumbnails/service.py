@@ -18,6 +18,8 @@ from types import MappingProxyType
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
+from db.stats import percentile
+from db.storage import LocalStore, MediaStore, StorageError
 from viewer.thumbnails.binding import binding_leaks_references
 from viewer.thumbnails.cache import CacheStats, ThumbnailCache, ThumbnailKey
 from viewer.thumbnails.decode import (
@@ -26,6 +28,7 @@ from viewer.thumbnails.decode import (
     ThumbnailError,
     decode_scaled,
     error_for_os_error,
+    error_for_storage,
 )
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
 
@@ -58,13 +61,34 @@ class Source(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ThumbnailRequest:
+    """One photo at one size; its bytes come from `store` (a worker asks it for a file)."""
+
     media_id: int
-    path: Path
+    store: MediaStore
+    storage_key: str
+    sha256: str = ""  # lets a store hand out a ready-made thumbnail
     size_px: int = GRID_SIZE
+
+    @classmethod
+    def for_file(cls, media_id: int, path: Path, size_px: int = GRID_SIZE) -> ThumbnailRequest:
+        """A request for a file outside any media store (benchmarks and tests)."""
+        return cls(media_id, LocalStore(path.parent), path.name, size_px=size_px)
 
     @property
     def key(self) -> ThumbnailKey:
         return (self.media_id, self.size_px)
+
+    def source_file(self) -> Path:
+        """Blocking, in a worker: a ready-made thumbnail if the store has one, else the
+        original's file. Storage failures become the thumbnail error a placeholder shows."""
+        try:
+            if self.sha256:
+                ready = self.store.ready_thumbnail(self.sha256, self.size_px)
+                if ready is not None:
+                    return ready
+            return self.store.local_path(self.storage_key)
+        except StorageError as exc:
+            raise error_for_storage(exc) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +115,8 @@ class ThumbnailStats:
         return sum(self.errors.values())
 
     def decode_percentile(self, percent: float) -> float | None:
-        """Nearest-rank percentile of the recent decode times, in seconds."""
-        if not self.decode_seconds:
-            return None
-        ordered = sorted(self.decode_seconds)
-        rank = max(1, round(percent / 100 * len(ordered)))
-        return ordered[min(rank, len(ordered)) - 1]
+        """Percentile of the recent decode times in seconds (db.metrics' one definition)."""
+        return percentile(sorted(self.decode_seconds), percent / 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +482,9 @@ class ThumbnailService(QObject):
             elapsed = time.perf_counter() - started
             return _Outcome(request.key, None, None, elapsed, exc.kind, exc.reason), None
         except Exception as exc:  # a bug: keep the worker alive, log the traceback
-            log.exception("thumbnail of media %s (%s) failed", request.media_id, request.path)
+            log.exception(
+                "thumbnail of media %s (%s) failed", request.media_id, request.storage_key
+            )
             elapsed = time.perf_counter() - started
             reason = f"Unexpected error: {exc!r}"
             return _Outcome(request.key, None, None, elapsed, ErrorKind.INTERNAL, reason), None
@@ -475,10 +497,11 @@ class ThumbnailService(QObject):
             else None
         )
         original: OriginalFile | None = None
+        path = request.source_file()
         if self.disk_cache is not None and flavour is not None:
             started = time.perf_counter()
             try:
-                original = OriginalFile.from_path(request.path)
+                original = OriginalFile.from_path(path)
             except OSError as exc:
                 raise error_for_os_error(exc) from exc
             if original.size == 0:
@@ -500,7 +523,7 @@ class ThumbnailService(QObject):
                 return _fit(image, request.size_px), Source.DISK, seconds, None
         size = flavour.size_px if flavour is not None else request.size_px
         started = time.perf_counter()
-        image = decode_scaled(request.path, size, self.max_pixels)
+        image = decode_scaled(path, size, self.max_pixels)
         seconds = time.perf_counter() - started
         write = None if original is None else _DiskWrite(original, image, request.size_px, size)
         return _fit(image, request.size_px), Source.DECODE, seconds, write

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 from PySide6.QtGui import QImage
 
+from db.storage import LocalStore
 from tests.fixtures_images import BAD_FILES, thumbnail_threads, write_jpeg
 from viewer.thumbnails import service as service_module
 from viewer.thumbnails.decode import ErrorKind
@@ -79,7 +80,7 @@ def test_a_thumbnail_arrives_by_signal_then_comes_from_memory(
     make_service: MakeService, qtbot: Any, tmp_path: Path
 ) -> None:
     service = make_service(workers=2)
-    request = ThumbnailRequest(7, write_jpeg(tmp_path / "a.jpg", 640, 480), GRID_SIZE)
+    request = ThumbnailRequest.for_file(7, write_jpeg(tmp_path / "a.jpg", 640, 480), GRID_SIZE)
     with qtbot.waitSignal(service.thumbnail_ready, timeout=WAIT_MS) as blocker:
         assert service.request(request) is None
     media_id, size, image = blocker.args
@@ -97,8 +98,8 @@ def test_bigint_media_ids_survive_the_signals(
     service = make_service(workers=1)
     deliveries = _listen(service)
     big = 2**40 + 7  # media.id is BIGINT
-    service.request(ThumbnailRequest(big, write_jpeg(tmp_path / "a.jpg", 64, 48)))
-    service.request(ThumbnailRequest(big + 1, tmp_path / "absent.jpg"))
+    service.request(ThumbnailRequest.for_file(big, write_jpeg(tmp_path / "a.jpg", 64, 48)))
+    service.request(ThumbnailRequest.for_file(big + 1, tmp_path / "absent.jpg"))
     qtbot.waitUntil(lambda: deliveries.count == 2, timeout=WAIT_MS)
     assert deliveries.ready_ids == [big]
     assert deliveries.kinds() == {big + 1: "missing"}
@@ -110,7 +111,7 @@ def test_an_exif_rotated_photo_arrives_rotated(
     service = make_service(workers=1)
     photo = write_jpeg(tmp_path / "rotated.jpg", 400, 300, orientation=6)
     with qtbot.waitSignal(service.thumbnail_ready, timeout=WAIT_MS) as blocker:
-        service.request(ThumbnailRequest(1, photo, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(1, photo, GRID_SIZE))
     assert (blocker.args[2].width(), blocker.args[2].height()) == (192, 256)
 
 
@@ -120,8 +121,8 @@ def test_grid_and_preview_sizes_are_separate_entries(
     service = make_service(workers=2, disk_cache=DiskThumbnailCache(tmp_path / "thumbs"))
     deliveries = _listen(service)
     photo = write_jpeg(tmp_path / "big.jpg", 2400, 1800)
-    service.request(ThumbnailRequest(1, photo, GRID_SIZE))
-    service.request(ThumbnailRequest(1, photo, PREVIEW_SIZE))
+    service.request(ThumbnailRequest.for_file(1, photo, GRID_SIZE))
+    service.request(ThumbnailRequest.for_file(1, photo, PREVIEW_SIZE))
     qtbot.waitUntil(lambda: deliveries.count == 2, timeout=WAIT_MS)
     sizes = sorted((size, image.width()) for _, size, image in deliveries.ready)
     assert sizes == [(256, 256), (1024, 1024)]
@@ -154,7 +155,7 @@ def test_each_bad_file_fails_with_its_kind_while_the_good_ones_load(
     deliveries = _listen(service)
     batch = _bad_and_good(tmp_path, bad_files)
     for media_id, path in batch.items():
-        service.request(ThumbnailRequest(media_id, path, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(media_id, path, GRID_SIZE))
     qtbot.waitUntil(lambda: deliveries.count == len(batch), timeout=WAIT_MS)
 
     assert sorted(deliveries.ready_ids) == [100, 101, 102]
@@ -183,13 +184,20 @@ class _PermissionDeniedPath(PosixPath):
         raise PermissionError(13, "Permission denied", str(self))
 
 
+class _PermissionDeniedStore(LocalStore):
+    """A folder whose files all fail to open as unreadable ones do (a fault injected)."""
+
+    def local_path(self, key: str) -> Path:
+        return _PermissionDeniedPath(super().local_path(key))
+
+
 def test_permission_denied_fault_injected_fails_as_unreadable(
     make_service: MakeService, qtbot: Any, tmp_path: Path
 ) -> None:
     service = make_service(workers=1, disk_cache=DiskThumbnailCache(tmp_path / "thumbs"))
     photo = write_jpeg(tmp_path / "private.jpg", 64, 48)
     with qtbot.waitSignal(service.thumbnail_failed, timeout=WAIT_MS) as blocker:
-        service.request(ThumbnailRequest(5, _PermissionDeniedPath(photo), GRID_SIZE))
+        service.request(ThumbnailRequest(5, _PermissionDeniedStore(tmp_path), photo.name))
     assert blocker.args[2:] == ["unreadable", "Permission denied"]
     assert dict(service.stats().errors) == {"unreadable": 1}
 
@@ -213,8 +221,8 @@ def test_a_bug_fault_injected_is_reported_as_internal_and_the_worker_survives(
     service = make_service(workers=1)
     deliveries = _listen(service)
     with caplog.at_level(logging.ERROR, logger=service_module.__name__):
-        service.request(ThumbnailRequest(1, broken, GRID_SIZE))
-        service.request(ThumbnailRequest(2, write_jpeg(tmp_path / "fine.jpg", 64, 48)))
+        service.request(ThumbnailRequest.for_file(1, broken, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(2, write_jpeg(tmp_path / "fine.jpg", 64, 48)))
         qtbot.waitUntil(lambda: deliveries.count == 2, timeout=WAIT_MS)
     assert deliveries.kinds() == {1: "internal"}
     assert deliveries.ready_ids == [2]
@@ -227,7 +235,7 @@ def test_stale_requests_are_not_decoded_after_the_selection_changes(
     service = make_service(workers=1)
     deliveries = _listen(service)
     for media_id, path in enumerate(_copies(slow_photo, tmp_path, 50)):
-        service.request(ThumbnailRequest(media_id, path, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(media_id, path, GRID_SIZE))
     service.begin_generation()
     cancelled = service.stats().cancelled
     started = 50 - cancelled  # taken by the worker before the change: running or done
@@ -247,7 +255,7 @@ def test_a_late_request_for_an_old_generation_is_dropped(
     new = service.begin_generation()
     assert new == old + 1
     photo = write_jpeg(tmp_path / "late.jpg", 64, 48)
-    assert service.request(ThumbnailRequest(1, photo), generation=old) is None
+    assert service.request(ThumbnailRequest.for_file(1, photo), generation=old) is None
     assert service.is_idle()
     assert service.stats().cancelled == 1
 
@@ -258,7 +266,7 @@ def test_scrolled_away_requests_are_cancelled_before_decoding(
     service = make_service(workers=1)
     deliveries = _listen(service)
     requests = [
-        ThumbnailRequest(media_id, path, GRID_SIZE)
+        ThumbnailRequest.for_file(media_id, path, GRID_SIZE)
         for media_id, path in enumerate(_copies(slow_photo, tmp_path, 30))
     ]
     for request in requests:
@@ -281,8 +289,8 @@ def test_cancelling_one_size_leaves_the_other_queued(
     deliveries = _listen(service)
     paths = _copies(slow_photo, tmp_path, 10)
     for media_id, path in enumerate(paths):
-        service.request(ThumbnailRequest(media_id, path, GRID_SIZE), visible=False)
-    service.request(ThumbnailRequest(3, paths[3], PREVIEW_SIZE), visible=False)
+        service.request(ThumbnailRequest.for_file(media_id, path, GRID_SIZE), visible=False)
+    service.request(ThumbnailRequest.for_file(3, paths[3], PREVIEW_SIZE), visible=False)
     taken = 11 - service.stats().queued
     dropped = service.cancel_stale([], size_px=GRID_SIZE)  # the grid scrolled to nothing
     assert dropped >= 10 - taken - 1
@@ -297,10 +305,10 @@ def test_visible_requests_are_decoded_before_invisible_ones_queued_earlier(
     deliveries = _listen(service)
     paths = _copies(slow_photo, tmp_path, 14)
     for media_id in range(10):
-        service.request(ThumbnailRequest(media_id, paths[media_id]), visible=False)
+        service.request(ThumbnailRequest.for_file(media_id, paths[media_id]), visible=False)
     taken = 10 - service.stats().queued  # already with the worker, nothing can stop those
     for media_id in range(10, 14):
-        service.request(ThumbnailRequest(media_id, paths[media_id]), visible=True)
+        service.request(ThumbnailRequest.for_file(media_id, paths[media_id]), visible=True)
     qtbot.waitUntil(lambda: deliveries.count == 14, timeout=WAIT_MS)
     order = deliveries.ready_ids
     # One more may have been taken between counting and queueing the visible ones.
@@ -315,7 +323,7 @@ def test_set_visible_moves_queued_requests_to_the_front(
     deliveries = _listen(service)
     paths = _copies(slow_photo, tmp_path, 12)
     for media_id, path in enumerate(paths):
-        service.request(ThumbnailRequest(media_id, path), visible=False)
+        service.request(ThumbnailRequest.for_file(media_id, path), visible=False)
     service.set_visible([(9, GRID_SIZE), (10, GRID_SIZE), (11, GRID_SIZE)])
     taken = 12 - service.stats().queued
     qtbot.waitUntil(lambda: deliveries.count == 12, timeout=WAIT_MS)
@@ -327,7 +335,7 @@ def test_duplicate_requests_coalesce_into_one_decode(
 ) -> None:
     service = make_service(workers=2)
     deliveries = _listen(service)
-    request = ThumbnailRequest(3, write_jpeg(tmp_path / "dup.jpg", 640, 480))
+    request = ThumbnailRequest.for_file(3, write_jpeg(tmp_path / "dup.jpg", 640, 480))
     service.request(request, visible=False)
     for _ in range(4):
         service.request(request, visible=True)
@@ -351,7 +359,7 @@ def test_a_second_launch_reads_the_disk_cache_and_a_touched_original_is_redone(
         service = make_service(workers=2, disk_cache=DiskThumbnailCache(root))
         deliveries = _listen(service)
         for media_id, path in enumerate(originals):
-            service.request(ThumbnailRequest(media_id, path, GRID_SIZE))
+            service.request(ThumbnailRequest.for_file(media_id, path, GRID_SIZE))
         qtbot.waitUntil(lambda: len(deliveries.ready) == len(originals), timeout=WAIT_MS)
         assert service.shutdown()  # finishes the disk writes deferred to idle time
         return service.stats()
@@ -385,7 +393,7 @@ def test_shutdown_finishes_deferred_disk_writes(
     deliveries = _listen(service)
     paths = _copies(slow_photo, tmp_path / "photos", 12)
     for media_id, path in enumerate(paths):
-        service.request(ThumbnailRequest(media_id, path, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(media_id, path, GRID_SIZE))
     qtbot.waitUntil(lambda: deliveries.count == 12, timeout=WAIT_MS)
     assert service.shutdown()
     assert service.stats().pending_writes == 0
@@ -399,11 +407,11 @@ def test_no_worker_outlives_shutdown(
     service = make_service(workers=3)
     assert len(thumbnail_threads()) == 3
     for media_id, path in enumerate(_copies(slow_photo, tmp_path, 40)):
-        service.request(ThumbnailRequest(media_id, path))
+        service.request(ThumbnailRequest.for_file(media_id, path))
     assert service.shutdown()
     assert thumbnail_threads() == []
     assert service.shutdown()  # twice is fine
-    assert service.request(ThumbnailRequest(99, slow_photo)) is None
+    assert service.request(ThumbnailRequest.for_file(99, slow_photo)) is None
     stats = service.stats()
     # Queued work was dropped; what the workers had taken finished but is never delivered.
     assert stats.cancelled > 0
@@ -419,7 +427,7 @@ def test_decode_times_are_recorded_and_announced(
     deliveries = _listen(service)
     for media_id in range(4):
         service.request(
-            ThumbnailRequest(media_id, write_jpeg(tmp_path / f"{media_id}.jpg", 320, 240))
+            ThumbnailRequest.for_file(media_id, write_jpeg(tmp_path / f"{media_id}.jpg", 320, 240))
         )
     qtbot.waitUntil(lambda: deliveries.count == 4, timeout=WAIT_MS)
     stats = service.stats()

@@ -1,0 +1,29 @@
+"""Pre-generated thumbnails for offline bundles: a photo file in, 256 px PNG bytes out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QImageWriter
+
+from viewer.thumbnails.decode import ThumbnailError, decode_scaled
+
+# The size of the bundle format's thumbnails/ entries (db.offline.THUMBNAIL_SIZE_PX, checked
+# by a test; not imported: thumbnails know nothing of bundles).
+BUNDLE_THUMBNAIL_PX = 256
+
+
+def png_thumbnail(path: Path, size_px: int = BUNDLE_THUMBNAIL_PX) -> bytes | None:
+    """The photo scaled to `size_px` on its long edge (EXIF orientation applied) as PNG, or None
+    for a file that is not a decodable image. Thread-safe: the export calls it in its worker."""
+    try:
+        image = decode_scaled(path, size_px)
+    except ThumbnailError:
+        return None
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not QImageWriter(buffer, QByteArray(b"png")).write(image):
+        return None
+    return bytes(data.data())
