@@ -24,7 +24,8 @@ from db.config import resolve_paths
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
 from db.engine import Database
 from viewer.app import GuiOptions, create_application, make_thumbnail_service, open_settings
-from viewer.controller import AppController
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.widgets.main_window import MainWindow
 
 WINDOW_SIZE = (1720, 980)
@@ -40,7 +41,7 @@ async def wait_for(condition: Callable[[], bool], timeout_s: float = 120.0) -> N
         await asyncio.sleep(0.05)
 
 
-async def browse(window: MainWindow, controller: AppController) -> None:
+async def browse(window: MainWindow, controller: MainPresenter) -> None:
     model = window.inspections
 
     def settled() -> bool:
@@ -52,7 +53,9 @@ async def browse(window: MainWindow, controller: AppController) -> None:
         rec = model.record(row)
         assert rec is not None
         window.select_inspection_row(row)
-        await wait_for(lambda: getattr(controller.selection, "inspection_id", None) == rec.id)
+        await wait_for(
+            lambda: getattr(controller.selection.selection, "inspection_id", None) == rec.id
+        )
         await asyncio.sleep(0.1)  # the grid asks for its visible thumbnails after a beat
         await wait_for(settled)
 
@@ -92,8 +95,11 @@ def main() -> int:
     settings.remove("window/state")  # the panel's place and size come from here, not last run
     window = MainWindow(settings)
     window.resize(*WINDOW_SIZE)
-    controller = AppController(
-        window, paths, Database(paths), make_thumbnail_service(paths, settings, GuiOptions())
+    controller = MainPresenter(
+        window,
+        paths,
+        LiveDatabase(Database(paths), paths),
+        make_thumbnail_service(paths, settings, GuiOptions()),
     )
     result = [1]
 

@@ -23,7 +23,8 @@ from db.config import resolve_paths
 from db.demo import LARGE_INSPECTION_REFERENCE
 from db.engine import Database
 from viewer.app import GuiOptions, create_application, make_thumbnail_service, open_settings
-from viewer.controller import AppController
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.widgets.main_window import MainWindow
 
 
@@ -41,14 +42,17 @@ def main() -> int:
     settings.setValue("selection/inspection", LARGE_INSPECTION_REFERENCE)
     window = MainWindow(settings)
     window.resize(1440, 860)
-    controller = AppController(
-        window, paths, Database(paths), make_thumbnail_service(paths, settings, GuiOptions())
+    controller = MainPresenter(
+        window,
+        paths,
+        LiveDatabase(Database(paths), paths),
+        make_thumbnail_service(paths, settings, GuiOptions()),
     )
     result = [1]
 
     def open_viewer() -> None:
-        controller.open_viewer(args.photo)
-        viewer = controller.viewer
+        controller.feed.open_viewer(args.photo, controller.selection.titles())
+        viewer = controller.feed.viewer
         assert viewer is not None
 
         def grab_when_shown() -> None:

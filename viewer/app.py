@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QApplication
 
 from db.config import AppPaths, database_url_from_env
 from db.engine import Database
-from viewer.controller import AppController, save_screenshot
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase, OfflineBundleSource
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, app_thumbnail_root
 from viewer.thumbnails.service import ThumbnailService
@@ -102,11 +103,31 @@ def run_gui(paths: AppPaths, database: Database, options: GuiOptions | None = No
     app, loop, settings, window = open_window(paths, options)
     thumbnails = make_thumbnail_service(paths, settings, options)
 
-    def database_for(url: str) -> Database:
-        return Database(paths, url or database_url_from_env(None))
+    def database_for(url: str) -> LiveDatabase:
+        return LiveDatabase(Database(paths, url or database_url_from_env(None)), paths)
 
-    controller = AppController(window, paths, database, thumbnails, database_factory=database_for)
-    return run_window(app, loop, window, controller, options.screenshot)
+    presenter = MainPresenter(
+        window, paths, LiveDatabase(database, paths), thumbnails, source_for_url=database_for
+    )
+    return run_window(app, loop, window, presenter, options.screenshot)
+
+
+def run_offline_gui(bundle_path: Path, paths: AppPaths, screenshot: Path | None = None) -> int:
+    """Open the main window on a bundle; with `screenshot`, save the first view and exit."""
+    options = GuiOptions(screenshot=screenshot)
+    app, loop, settings, window = open_window(paths, options)
+    thumbnails = make_thumbnail_service(paths, settings, options)
+    presenter = MainPresenter(window, paths, OfflineBundleSource(bundle_path, paths), thumbnails)
+    return run_window(app, loop, window, presenter, screenshot)
+
+
+def save_screenshot(window: MainWindow, path: Path) -> bool:
+    ok = window.grab().save(str(path), "PNG")
+    if ok:
+        print(f"screenshot saved to {path} ({window.inspections.rowCount()} inspections listed)")
+    else:
+        print(f"inspection-viewer: could not write {path}", file=sys.stderr)
+    return ok
 
 
 def open_window(
@@ -128,7 +149,7 @@ def run_window(
     app: QApplication,
     loop: qasync.QEventLoop,
     window: MainWindow,
-    controller: AppController,
+    presenter: MainPresenter,
     screenshot: Path | None,
 ) -> int:
     """Show the window, run until it quits, shut down cleanly. With `screenshot`: save the
@@ -136,7 +157,7 @@ def run_window(
     exit_code = [0]
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    controller.first_view_ready.connect(settle_heap)
+    presenter.first_view_ready.connect(settle_heap)
     if screenshot is not None:
         shot = screenshot
 
@@ -157,13 +178,13 @@ def run_window(
             exit_code[0] = 1
             app.quit()
 
-        controller.first_view_ready.connect(take)
+        presenter.first_view_ready.connect(take)
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, timed_out)
 
     window.show()
-    controller.start()
+    presenter.start()
     with loop:
         loop.run_until_complete(closed.wait())
         window.save_settings()
-        loop.run_until_complete(controller.shutdown())
+        loop.run_until_complete(presenter.shutdown())
     return exit_code[0]

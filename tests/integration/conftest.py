@@ -21,7 +21,7 @@ class DemoDatabase:
     """A migrated database holding the default demo, and the folder with its photos."""
 
     engine: Engine
-    media_root: Path
+    media_dir: Path
     summary: DemoSummary
 
 
@@ -33,9 +33,9 @@ def demo_db(
     tests that write should do it in a rolled-back transaction."""
     engine = make_engine(create_database("demo"))
     upgrade(engine)
-    media_root = tmp_path_factory.mktemp("demo-media")
-    summary = generate_demo(engine, LocalStore(media_root))
-    yield DemoDatabase(engine=engine, media_root=media_root, summary=summary)
+    media_dir = tmp_path_factory.mktemp("demo-media")
+    summary = generate_demo(engine, LocalStore(media_dir))
+    yield DemoDatabase(engine=engine, media_dir=media_dir, summary=summary)
     engine.dispose()
 
 

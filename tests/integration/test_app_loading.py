@@ -11,7 +11,8 @@ from sqlalchemy import text
 from db.config import AppPaths, libpq_url
 from db.demo import LARGE_INSPECTION_REFERENCE
 from db.engine import Database
-from viewer.controller import AppController
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
@@ -35,9 +36,11 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
         ).scalar_one()
     window = MainWindow()
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_dir).as_uri())
     thumbnails = ThumbnailService(ThumbnailCache(16 * MIB), workers=1)
-    controller = AppController(window, paths, Database(paths, libpq_url(engine.url)), thumbnails)
+    controller = MainPresenter(
+        window, paths, LiveDatabase(Database(paths, libpq_url(engine.url)), paths), thumbnails
+    )
     # The first inspection of the list is selected and loaded on start.
     with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
         controller.start()
@@ -46,7 +49,10 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
     per_item_before = server_calls(engine, PER_ITEM_PATTERN)
     window.select_inspection_row(window.inspections.row_of(large_id))
     qtbot.waitUntil(
-        lambda: controller.selection is not None and controller.selection.inspection_id == large_id,
+        lambda: (
+            controller.selection.selection is not None
+            and controller.selection.selection.inspection_id == large_id
+        ),
         timeout=30_000,
     )
 

@@ -178,7 +178,7 @@ def test_export_writes_a_bundle_and_open_refuses_a_damaged_one(  # type: ignore[
         "--data-dir",
         str(tmp_path / "data"),
         "--media-root",
-        str(demo_db.media_root),
+        str(demo_db.media_dir),
     ]
     out = tmp_path / "bad.ivbundle"
     assert (

@@ -28,7 +28,7 @@ def test_screenshot_option_saves_the_window_with_inspections_listed(  # type: ig
             "--database-url",
             libpq_url(demo_db.engine.url),
             "--media-root",
-            str(demo_db.media_root),
+            str(demo_db.media_dir),
             "--data-dir",
             str(tmp_path / "data"),
             "--screenshot",

@@ -16,7 +16,8 @@ from db.engine import Database, make_engine
 from db.metrics import ActionRecord
 from db.migrate import upgrade
 from db.queries import PAGE_SIZE
-from viewer.controller import AppController
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
@@ -55,10 +56,10 @@ def test_hundred_thousand_inspections_page_by_keyset_and_search_finds_them(  # t
     window.resize(1200, 800)
     qtbot.addWidget(window)
     paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
-    controller = AppController(
+    controller = MainPresenter(
         window,
         paths,
-        Database(paths, libpq_url(big_engine.url)),
+        LiveDatabase(Database(paths, libpq_url(big_engine.url)), paths),
         ThumbnailService(ThumbnailCache(8 * MIB), workers=1),
     )
     pages: list[ActionRecord] = []

@@ -15,11 +15,13 @@ from sqlalchemy import Engine, text
 from db.config import AppPaths, libpq_url
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
 from db.engine import Database, make_async_engine
-from db.loader import RetryPolicy
+from db.records import ALL_MEDIA
+from db.retry import RetryPolicy
 from viewer.app import settle_heap, tune_interpreter
-from viewer.controller import AppController
 from viewer.models.checklist_tree import ScopeRole
 from viewer.models.media_grid import FailureRole
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
@@ -29,7 +31,7 @@ from viewer.widgets.main_window import MainWindow
 @dataclass
 class RunningApp:
     window: MainWindow
-    controller: AppController
+    controller: MainPresenter
     engine: Engine
 
     def inspection_id(self, reference: str) -> int:
@@ -47,7 +49,7 @@ class RunningApp:
         qtbot.waitUntil(lambda: self.shown_inspection() == inspection_id, timeout=30_000)
 
     def shown_inspection(self) -> int | None:
-        selection = self.controller.selection
+        selection = self.controller.selection.selection
         return None if selection is None else selection.inspection_id
 
 
@@ -58,12 +60,15 @@ def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  #
     window = MainWindow(settings)
     window.resize(1440, 860)
     qtbot.addWidget(window)
-    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_root).as_uri())
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_dir).as_uri())
     thumbnails = ThumbnailService(
         ThumbnailCache(64 * MIB), DiskThumbnailCache(tmp_path / "thumbs"), workers=2
     )
-    controller = AppController(
-        window, paths, Database(paths, libpq_url(demo_db.engine.url)), thumbnails
+    controller = MainPresenter(
+        window,
+        paths,
+        LiveDatabase(Database(paths, libpq_url(demo_db.engine.url)), paths),
+        thumbnails,
     )
     window.show()
     with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
@@ -79,11 +84,11 @@ def test_selecting_an_inspection_fills_checklist_and_grid_and_items_filter_it(ap
     large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
     app.select(qtbot, large)
     window = app.window
-    selection = app.controller.selection
+    selection = app.controller.selection.selection
     total = selection.media.media.count
     assert total >= 1000
     qtbot.waitUntil(lambda: window.media.rowCount() == total)
-    assert window.checklist.data(window.tree.currentIndex(), ScopeRole) == ("all", None)
+    assert window.checklist.data(window.tree.currentIndex(), ScopeRole) == ALL_MEDIA
 
     # An item with photos: the grid shows exactly that item's photos, in order.
     entry = next(e for e in selection.checklist if e.media_count >= 2)
@@ -155,13 +160,13 @@ def test_twenty_rapid_selection_changes_end_on_the_last_inspection(app, qtbot) -
     qtbot.waitUntil(lambda: app.shown_inspection() == last.id, timeout=30_000)
     qtbot.waitUntil(
         lambda: (
-            app.controller.selection_loader._task is None
-            or app.controller.selection_loader._task.done()
+            app.controller.selection.loader._task is None
+            or app.controller.selection.loader._task.done()
         ),
         timeout=30_000,
     )
     assert app.shown_inspection() == last.id
-    expected = app.controller.selection.media.media.all_media()
+    expected = app.controller.selection.selection.media.media.all_media()
     assert window.media.media() == expected
     assert all(m.id in {e.id for e in expected} for m in window.media.media())
     assert window.inspection_title.text().startswith(last.reference_code)
@@ -199,8 +204,8 @@ def test_viewer_walks_the_items_photos_in_order_and_names_a_broken_file(app, qtb
     window = app.window
     media = window.media.media()
     assert len(media) >= 4
-    app.controller.open_viewer(0)
-    viewer = app.controller.viewer
+    app.controller.feed.open_viewer(0, app.controller.selection.titles())
+    viewer = app.controller.feed.viewer
     assert viewer is not None
     seen = []
     for _ in range(len(media)):
@@ -221,7 +226,7 @@ def test_viewer_walks_the_items_photos_in_order_and_names_a_broken_file(app, qtb
     qtbot.keyClick(viewer, Qt.Key.Key_Left)
     assert viewer.current.id == media[-2].id
     qtbot.keyClick(viewer, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: app.controller.viewer is None)
+    qtbot.waitUntil(lambda: app.controller.feed.viewer is None)
 
 
 def test_broken_files_get_a_placeholder_with_the_reason(app, qtbot) -> None:  # type: ignore[no-untyped-def]

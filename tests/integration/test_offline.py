@@ -50,7 +50,7 @@ def run(coro: Any) -> Any:
 
 def source_store(demo_db: Any) -> MediaStore:
     """The demo's photos as the app reaches them: the store its media URL names."""
-    return open_store(demo_db.media_root.as_uri())
+    return open_store(demo_db.media_dir.as_uri())
 
 
 def small_reference(engine: Engine) -> str:
@@ -163,7 +163,7 @@ def test_round_trip_gives_the_same_inspections_items_and_byte_identical_media(  
                 continue
             path = bundle.store.local_path(item.storage_key)
             assert sha256_file(path) == item.sha256
-            assert sha256_file(demo_db.media_root / item.storage_key) == item.sha256
+            assert sha256_file(demo_db.media_dir / item.storage_key) == item.sha256
             checked += 1
     assert checked >= 1000
     thumbnail = bundle.store.ready_thumbnail(sample.sha256, 256)

@@ -23,8 +23,9 @@ from db.migrate import upgrade
 from db.performance import EXPECTED_INDEXES
 from db.storage import LocalStore
 from viewer.app import tune_interpreter
-from viewer.controller import AppController
 from viewer.models.performance_tables import fmt_bytes, fmt_int, fmt_rate
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
@@ -39,7 +40,7 @@ WAIT_MS = 30_000
 @dataclass
 class RunningApp:
     window: MainWindow
-    controller: AppController
+    controller: MainPresenter
     engine: Engine
 
     @property
@@ -60,8 +61,8 @@ class RunningApp:
         self.window.select_inspection_row(row)
         qtbot.waitUntil(
             lambda: (
-                self.controller.selection is not None
-                and self.controller.selection.inspection_id == rec.id
+                self.controller.selection.selection is not None
+                and self.controller.selection.selection.inspection_id == rec.id
             ),
             timeout=WAIT_MS,
         )
@@ -105,18 +106,18 @@ def make_app(qtbot, qasync_loop, tmp_path: Path) -> Iterator[AppFactory]:  # typ
     """The app on a database, as test_main_window builds it, with the panel open."""
     started: list[RunningApp] = []
 
-    def make(engine: Engine, media_root: Path) -> RunningApp:
+    def make(engine: Engine, media_dir: Path) -> RunningApp:
         tune_interpreter()
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings)
         window.resize(1600, 900)
         qtbot.addWidget(window)
-        paths = AppPaths(data_dir=tmp_path / "data", media_url=(media_root).as_uri())
+        paths = AppPaths(data_dir=tmp_path / "data", media_url=(media_dir).as_uri())
         thumbnails = ThumbnailService(
             ThumbnailCache(64 * MIB), DiskThumbnailCache(tmp_path / "thumbs"), workers=2
         )
-        controller = AppController(
-            window, paths, Database(paths, libpq_url(engine.url)), thumbnails
+        controller = MainPresenter(
+            window, paths, LiveDatabase(Database(paths, libpq_url(engine.url)), paths), thumbnails
         )
         window.show()
         window.performance_action.trigger()  # F12
@@ -134,7 +135,7 @@ def make_app(qtbot, qasync_loop, tmp_path: Path) -> Iterator[AppFactory]:  # typ
 
 @pytest.fixture
 def app(make_app: AppFactory, demo_db) -> RunningApp:  # type: ignore[no-untyped-def]
-    return make_app(demo_db.engine, demo_db.media_root)
+    return make_app(demo_db.engine, demo_db.media_dir)
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +145,12 @@ def fallback_db(
     """A private small demo without the batch function (never the shared demo_db)."""
     engine = make_engine(create_database("panel_fallback"))
     upgrade(engine)
-    media_root = tmp_path_factory.mktemp("panel-media")
+    media_dir = tmp_path_factory.mktemp("panel-media")
     spec = DemoSpec(inspections=3, full_size_photos=1, small_photos=1)
-    generate_demo(engine, LocalStore(media_root), spec)
+    generate_demo(engine, LocalStore(media_dir), spec)
     with engine.begin() as conn:
         conn.execute(text("DROP FUNCTION get_inspection_media_batch(bigint)"))
-    yield engine, media_root
+    yield engine, media_dir
     engine.dispose()
 
 
@@ -167,7 +168,7 @@ def test_after_loading_an_inspection_the_panel_shows_one_statement_and_batch(app
     )
     assert panel.header.last_statements.text() == "1"
     assert panel.header.last_strategy.text() == "batch"
-    media = app.controller.selection.media.media
+    media = app.controller.selection.selection.media.media
     assert panel.header.last_rows.text() == fmt_int(media.count)
     assert not panel.n_plus_one_banner.isVisible()
     ours = [
@@ -185,11 +186,11 @@ def test_after_loading_an_inspection_the_panel_shows_one_statement_and_batch(app
 def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warning(  # type: ignore[no-untyped-def]
     make_app, fallback_db, qtbot
 ) -> None:
-    engine, media_root = fallback_db
-    running = make_app(engine, media_root)
+    engine, media_dir = fallback_db
+    running = make_app(engine, media_dir)
     panel = running.panel
     running.settled(qtbot)
-    first = running.controller.selection
+    first = running.controller.selection.selection
     assert first is not None and first.media.strategy == "fallback"
     qtbot.waitUntil(lambda: panel.header.last_strategy.text() == "fallback", timeout=WAIT_MS)
     assert panel.header.last_statements.text() == fmt_int(first.media.statements)
@@ -207,7 +208,7 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
         if running.window.inspections.record(r).id != first.inspection_id
     )
     second_id = running.select_row(qtbot, row)
-    second = running.controller.selection
+    second = running.controller.selection.selection
     reference = running.window.inspections.record(row).reference_code
     qtbot.waitUntil(
         lambda: panel.overview.resilience_labels["fallbacks"].text() == "2", timeout=WAIT_MS
@@ -239,10 +240,10 @@ def test_fallback_shows_its_statement_count_the_counter_and_the_n_plus_one_warni
 def test_server_side_says_so_when_pg_stat_statements_is_missing(  # type: ignore[no-untyped-def]
     make_app, fallback_db, qtbot
 ) -> None:
-    engine, media_root = fallback_db
+    engine, media_dir = fallback_db
     with engine.begin() as conn:
         conn.execute(text("DROP EXTENSION IF EXISTS pg_stat_statements"))
-    running = make_app(engine, media_root)
+    running = make_app(engine, media_dir)
     panel = running.panel
     panel.tabs.setCurrentIndex(3)
     with qtbot.waitSignal(panel.server_refreshed, timeout=WAIT_MS):

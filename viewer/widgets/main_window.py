@@ -9,334 +9,35 @@ from PySide6.QtCore import (
     QByteArray,
     QItemSelection,
     QModelIndex,
-    QPoint,
     QSettings,
-    QSize,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QDockWidget,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
-    QListView,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
-    QTableView,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from db.queries import InspectionQuery, InspectionSort
-from db.records import ChecklistEntry, InspectionSummary, MediaItem
+from db.records import ALL_MEDIA, ChecklistEntry, InspectionSummary, MediaItem, Scope
 from viewer import __version__
 from viewer.models.checklist_tree import ChecklistTreeModel, ScopeRole
 from viewer.models.checklist_tree import Column as ChecklistColumn
-from viewer.models.inspection_table import STATUS_LABELS, Column, InspectionTableModel
+from viewer.models.inspection_table import STATUS_LABELS, InspectionTableModel
 from viewer.models.media_grid import MediaGridModel, loading_tile
-from viewer.widgets.thumbnail_delegate import ThumbnailDelegate
+from viewer.widgets.panes.inspection_list import InspectionListPane
+from viewer.widgets.panes.media import GRID_ICON, PREFETCH_ROWS, MediaPane
+from viewer.widgets.panes.startup import ErrorBanner, StartupPage
 
-# Thumbnails are decoded at 256 px, so the grid shows them unscaled: no resampling per paint.
-GRID_ICON = QSize(256, 192)
-GRID_CELL = QSize(266, 220)
-SEARCH_DEBOUNCE_MS = 250
-STARTUP_WIDTH = 620
-# How far beyond the visible rows the grid asks for thumbnails ahead of a scroll.
-PREFETCH_ROWS = 12
-
-
-class StartupPage(QWidget):
-    """What the window shows while the database starts, migrates or fills; and if that fails."""
-
-    retry_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.message = QLabel("Starting...")
-        self.message.setObjectName("startupMessage")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        font = self.message.font()
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.message.setFont(font)
-        self.progress = QProgressBar()
-        self.error = QLabel()
-        self.error.setObjectName("startupError")
-        self.error.setWordWrap(True)
-        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.error.setStyleSheet("color: #8a1c13;")
-        self.error.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint = QLabel(
-            "Check that the server is running and the URL is right, then Retry; "
-            "or choose another database with File > Open Database URL..."
-        )
-        self.hint.setWordWrap(True)
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("color: #606060;")
-        self.retry = QPushButton("Retry")
-        self.retry.setDefault(True)
-        self.retry.clicked.connect(self.retry_requested)
-        # A fixed-width column in the middle: wrapped labels need a width to wrap at.
-        card = QWidget()
-        card.setFixedWidth(STARTUP_WIDTH)
-        column = QVBoxLayout(card)
-        column.setSpacing(12)
-        for widget in (self.message, self.progress, self.error, self.hint):
-            column.addWidget(widget)
-        column.addWidget(self.retry, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout = QVBoxLayout(self)
-        layout.addStretch(2)
-        layout.addWidget(card, alignment=Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(3)
-        self.show_progress("Starting...", 0, 0)
-
-    def show_progress(self, text: str, done: int, total: int) -> None:
-        self.message.setText(text)
-        self._fit_heights()
-        self.progress.setVisible(True)
-        self.progress.setRange(0, max(total, 0))  # 0..0 is Qt's busy indicator
-        self.progress.setValue(done if total else 0)
-        for widget in (self.error, self.hint, self.retry):
-            widget.setVisible(False)
-
-    def show_error(self, text: str) -> None:
-        self.message.setText("Inspection Viewer could not open the database")
-        self.progress.setVisible(False)
-        self.error.setText(text)
-        for widget in (self.error, self.hint, self.retry):
-            widget.setVisible(True)
-        self._fit_heights()
-
-    def _fit_heights(self) -> None:
-        # A layout sizes a fixed-width column by sizeHint, which ignores wrapping: give each
-        # wrapped label the height its text needs at the column's width.
-        for label in (self.message, self.error, self.hint):
-            label.setMinimumHeight(max(0, label.heightForWidth(STARTUP_WIDTH - 24)))
-
-
-class ErrorBanner(QWidget):
-    """A red strip with the reason and a Retry button, above the pane that failed."""
-
-    retry_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("errorBanner")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setStyleSheet(
-            "#errorBanner { background: #fdecea; border: 1px solid #f1aeb5; border-radius: 4px; }"
-            "#errorBanner QLabel { color: #8a1c13; }"
-        )
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry = QPushButton("Retry")
-        self.retry.clicked.connect(self.retry_requested)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(self.retry)
-        self.setVisible(False)
-
-    def show_error(self, message: str) -> None:
-        self.text.setText(message)
-        self.setVisible(True)
-
-
-class InspectionListPane(QWidget):
-    """Search box, status filter and the paged table."""
-
-    query_changed = Signal(object)  # InspectionQuery
-
-    def __init__(self, model: InspectionTableModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self._sort = InspectionSort.NEWEST
-        self.search = QLineEdit()
-        self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search reference, site or address  (Ctrl+F)")
-        self.search.setClearButtonEnabled(True)
-        self.status = QComboBox()
-        self.status.setObjectName("statusFilter")
-        self.status.addItem("All statuses", None)
-        for value, label in STATUS_LABELS.items():
-            self.status.addItem(label, value)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(SEARCH_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._emit_query)
-        self.search.textChanged.connect(lambda _text: self._debounce.start())
-        self.status.currentIndexChanged.connect(self._emit_query)
-        model.sort_requested.connect(self._on_sort)
-
-        self.table = QTableView()
-        self.table.setObjectName("inspectionTable")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        # Several rows can be selected to take them offline together; the current row is the
-        # one the other panes show.
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setSortingEnabled(True)
-        header = self.table.horizontalHeader()
-        header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.SITE, QHeaderView.ResizeMode.Stretch)
-        header.setMinimumSectionSize(48)
-        for col, width in (
-            (Column.REFERENCE, 118),
-            (Column.INSPECTOR, 120),
-            (Column.STATUS, 88),
-            (Column.DATE, 86),
-            (Column.MEDIA, 56),
-        ):
-            header.resizeSection(col, width)
-        self.empty = QLabel("No inspections match")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #707070;")
-        self.empty.setVisible(False)
-
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.status)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
-
-    def query(self) -> InspectionQuery:
-        return InspectionQuery(
-            search=self.search.text().strip(), status=self.status.currentData(), sort=self._sort
-        )
-
-    def _on_sort(self, sort: InspectionSort) -> None:
-        if sort != self._sort:
-            self._sort = sort
-            self._emit_query()
-
-    def _emit_query(self) -> None:
-        self._debounce.stop()
-        self.query_changed.emit(self.query())
-
-
-class MediaPane(QWidget):
-    """The photos of the selected inspection or checklist item, with their states."""
-
-    visible_rows_changed = Signal(int, int)  # first, last (prefetch margin included)
-    open_requested = Signal(int)  # row
-
-    def __init__(self, model: MediaGridModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.model = model
-        self.title = QLabel("Photos")
-        self.title.setObjectName("mediaTitle")
-        font = self.title.font()
-        font.setBold(True)
-        self.title.setFont(font)
-        self.status = QLabel()
-        self.status.setObjectName("mediaStatus")
-        self.status.setStyleSheet("color: #505050;")
-        self.banner = ErrorBanner()
-        self.grid = QListView()
-        self.grid.setObjectName("mediaGrid")
-        self.grid.setModel(model)
-        self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setUniformItemSizes(True)
-        self.grid.setIconSize(GRID_ICON)
-        self.grid.setGridSize(GRID_CELL)
-        self.grid.setItemDelegate(ThumbnailDelegate(GRID_CELL, GRID_ICON, self.grid))
-        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QListView.Movement.Static)
-        self.grid.setWordWrap(False)
-        self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.grid.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.grid.verticalScrollBar().setSingleStep(40)
-        self.grid.activated.connect(lambda index: self.open_requested.emit(index.row()))
-        self.grid.doubleClicked.connect(lambda index: self.open_requested.emit(index.row()))
-        self.message = QLabel("Select an inspection")
-        self.message.setObjectName("mediaMessage")
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setStyleSheet("color: #707070; font-size: 14px;")
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.grid)
-
-        # Scrolling and resizing settle before thumbnails are asked for.
-        self._visible_timer = QTimer(self)
-        self._visible_timer.setSingleShot(True)
-        self._visible_timer.setInterval(30)
-        self._visible_timer.timeout.connect(self._emit_visible)
-        # Not connected to start() directly: valueChanged(int) would pick the start(msec)
-        # overload and set the delay to the scroll position.
-        self.grid.verticalScrollBar().valueChanged.connect(lambda _v: self._visible_timer.start())
-        model.layoutChanged.connect(self._visible_timer.start)
-
-        header = QHBoxLayout()
-        header.addWidget(self.title)
-        header.addStretch(1)
-        header.addWidget(self.status)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(header)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.stack, 1)
-
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
-        self._visible_timer.start()
-
-    def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.stack.setCurrentWidget(self.message)
-
-    def show_grid(self) -> None:
-        self.stack.setCurrentWidget(self.grid)
-        # New photos: lay the grid out now and ask for the visible thumbnails at once. The
-        # debounce is for scrolling; here it would be 30 ms added to every selection.
-        self._visible_timer.stop()
-        self.grid.doItemsLayout()
-        self._emit_visible()
-
-    def visible_rows(self) -> tuple[int, int] | None:
-        """The rows in the viewport now, without the prefetch margin."""
-        count = self.model.rowCount()
-        if count == 0 or self.stack.currentWidget() is not self.grid:
-            return None
-        viewport = self.grid.viewport().rect()
-        first = self.grid.indexAt(viewport.topLeft() + _inset(4)).row()
-        last_index = self.grid.indexAt(viewport.bottomRight() - _inset(4))
-        last = last_index.row() if last_index.isValid() else count - 1
-        # The bottom-right corner may fall between cells: scan back for the last visible one.
-        if not last_index.isValid():
-            per_row = max(1, viewport.width() // GRID_CELL.width())
-            rows = viewport.height() // GRID_CELL.height() + 2
-            last = min(count - 1, max(first, 0) + per_row * rows)
-        return max(first, 0), last
-
-    def _emit_visible(self) -> None:
-        rows = self.visible_rows()
-        if rows is not None:
-            self.visible_rows_changed.emit(*rows)
-
-
-def _inset(n: int) -> QPoint:
-    return QPoint(n, n)
+__all__ = ["PREFETCH_ROWS", "MainWindow"]
 
 
 class MainWindow(QMainWindow):
@@ -345,7 +46,7 @@ class MainWindow(QMainWindow):
 
     query_changed = Signal(object)  # InspectionQuery
     inspection_selected = Signal(object)  # InspectionSummary | None
-    scope_selected = Signal(object)  # ("all", None) | ("section", name) | ("item", id)
+    scope_selected = Signal(object)  # Scope: the user picked a row of the checklist tree
     refresh_requested = Signal()
     retry_requested = Signal()
     media_retry_requested = Signal()
@@ -357,8 +58,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self._shown_id: int | None = None
         self.performance_panel: QDockWidget | None = None
+        self._scope_from_user = True  # False while show_checklist() picks "All media"
         self.setWindowTitle("Inspection Viewer")
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
@@ -513,9 +214,9 @@ class MainWindow(QMainWindow):
 
     def _about(self) -> None:
         import sys
+        from importlib.metadata import version
 
         from PySide6 import __version__ as pyside_version
-        from sqlalchemy import __version__ as sa_version
 
         QMessageBox.about(
             self,
@@ -523,7 +224,7 @@ class MainWindow(QMainWindow):
             f"<h3>Inspection Viewer {__version__}</h3>"
             "<p>Building inspections, their checklists and photos, loaded in one batch query.</p>"
             f"<p>Python {sys.version.split()[0]}<br>PySide6 {pyside_version}"
-            f"<br>SQLAlchemy {sa_version}<br>Database: {self.database_label.text()}</p>",
+            f"<br>SQLAlchemy {version('SQLAlchemy')}<br>Database: {self.database_label.text()}</p>",
         )
 
     # --- what the controller tells the window ---------------------------------------------
@@ -549,7 +250,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, timeout_ms)
 
     def show_inspections(self, rows: Sequence[InspectionSummary], *, has_more: bool) -> None:
-        self._shown_id = None
         self.inspections.set_rows(rows, has_more=has_more)
         self.list_pane.empty.setVisible(not rows)
         self.show_main()
@@ -601,9 +301,15 @@ class MainWindow(QMainWindow):
         self.media_pane.show_message("Loading photos...")
 
     def show_checklist(self, entries: Sequence[ChecklistEntry]) -> None:
+        """The tree of a newly loaded inspection, on "All media". The presenter chose that
+        scope itself, so this does not report it back as the user's choice."""
         self.checklist.set_checklist(entries)
         self.tree.expandAll()
-        self.tree.setCurrentIndex(self.checklist.all_media_index())
+        self._scope_from_user = False
+        try:
+            self.tree.setCurrentIndex(self.checklist.all_media_index())
+        finally:
+            self._scope_from_user = True
 
     def show_media(self, items: Sequence[MediaItem], title: str, empty_text: str) -> None:
         self.media_pane.banner.setVisible(False)
@@ -622,10 +328,10 @@ class MainWindow(QMainWindow):
         self.media_pane.banner.show_error(message)
         self.media_pane.show_message("The photos could not be loaded")
 
-    def current_scope(self) -> tuple[str, Any]:
+    def current_scope(self) -> Scope:
         index = self.tree.currentIndex()
         scope = self.checklist.data(index, ScopeRole) if index.isValid() else None
-        return scope if scope is not None else ("all", None)
+        return scope if isinstance(scope, Scope) else ALL_MEDIA
 
     # --- user actions -----------------------------------------------------------------------
 
@@ -638,7 +344,7 @@ class MainWindow(QMainWindow):
 
     def _on_scope_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         scope = self.checklist.data(current, ScopeRole) if current.isValid() else None
-        if scope is not None:
+        if scope is not None and self._scope_from_user:
             self.scope_selected.emit(scope)
 
     # --- settings ---------------------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QWheelEvent
@@ -75,7 +74,7 @@ class MediaViewer(QDialog):
         self,
         media: Sequence[MediaItem],
         index: int,
-        media_root: Path,
+        describe: Callable[[str], str],
         item_titles: Mapping[int, str],
         parent: QWidget | None = None,
     ) -> None:
@@ -85,7 +84,7 @@ class MediaViewer(QDialog):
         self.resize(1100, 760)
         self.media = tuple(media)
         self.index = index
-        self.media_root = media_root
+        self.describe = describe  # storage key -> where the photo is, for people
         self.item_titles = dict(item_titles)
         self.view = PhotoView()
         self.message = QLabel()
@@ -135,7 +134,7 @@ class MediaViewer(QDialog):
         self.message.setText("Loading...")
         self.message.setVisible(True)
         self.position.setText(f"Photo {self.index + 1} of {len(self.media)}")
-        path = self.media_root / item.storage_key
+        where = self.describe(item.storage_key)
         values = {
             "Caption": item.caption or "-",
             "Checklist item": self.item_titles.get(item.checklist_item_id, "-"),
@@ -143,14 +142,15 @@ class MediaViewer(QDialog):
             "Dimensions": f"{item.width} x {item.height}",
             "File size": _size(item.byte_size),
             # Zero-width spaces let a long path wrap at its separators.
-            "File": str(path).replace("/", "/\u200b"),
+            "File": where.replace("/", "/\u200b"),
         }
         for name, value in values.items():
             label = self.fields[name]
             label.setText(value)
             # Wrapped labels do not grow by themselves in this column: ask for their height.
             label.setMinimumHeight(label.heightForWidth(SIDE_WIDTH - 24))
-        self.setWindowTitle(f"{item.caption or path.name} - Inspection Viewer")
+        name = item.storage_key.rsplit("/", 1)[-1]
+        self.setWindowTitle(f"{item.caption or name} - Inspection Viewer")
         self.image_needed.emit(item)
 
     def show_image(self, media_id: int, image: QImage) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -18,85 +18,59 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.engine import URL
 
-from db.bundle import BUNDLE_SUFFIX
-from db.engine import make_engine
-from db.errors import KnownError
-from db.offline import ExportCancelled, ExportSummary, Progress, Thumbnailer, export_bundle
+from db.errors import KnownError, user_message
+from db.progress import ProgressCallback
 
 log = logging.getLogger(__name__)
 
-# The export itself, given the progress callback and the cancel flag (called in the worker).
-ExportJob = Callable[[Progress, threading.Event], ExportSummary]
+# The export itself, given the progress callback and the cancel flag (called in the worker);
+# it returns a summary, and `describe` turns that into the sentence the dialog shows.
+ExportJob = Callable[[ProgressCallback, threading.Event], object]
 
 
-def export_job(
-    database_url: URL,
-    media_root: Path,
-    references: Sequence[str],
-    out: Path,
-    thumbnailer: Thumbnailer | None = None,
-) -> ExportJob:
-    """The usual job: its own short-lived engine, so nothing is shared with the GUI's loop."""
-    if thumbnailer is None:
-        from viewer.offline_thumbnails import png_thumbnail
-
-        thumbnailer = png_thumbnail
-
-    def run(progress: Progress, cancel: threading.Event) -> ExportSummary:
-        engine = make_engine(database_url)
-        try:
-            return export_bundle(
-                engine,
-                media_root,
-                references,
-                out=out,
-                progress=progress,
-                cancel=cancel,
-                thumbnailer=thumbnailer,
-            )
-        finally:
-            engine.dispose()
-
-    return run
-
-
-def ask_bundle_path(parent: QWidget | None, suggested_name: str, folder: Path) -> Path | None:
+def ask_bundle_path(
+    parent: QWidget | None, suggested_name: str, folder: Path, suffix: str
+) -> Path | None:
     """A save dialog for the bundle file; the suffix is added when the user left it out."""
     name, _ = QFileDialog.getSaveFileName(
         parent,
         "Take Offline",
-        str(folder / f"{suggested_name}{BUNDLE_SUFFIX}"),
-        f"Offline bundles (*{BUNDLE_SUFFIX})",
+        str(folder / f"{suggested_name}{suffix}"),
+        f"Offline bundles (*{suffix})",
     )
     if not name:
         return None
     path = Path(name)
-    return (
-        path if path.suffix.lower() == BUNDLE_SUFFIX else path.with_name(path.name + BUNDLE_SUFFIX)
-    )
+    return path if path.suffix.lower() == suffix else path.with_name(path.name + suffix)
 
 
 class OfflineExportDialog(QDialog):
     """Runs `job` once in a worker thread. While it runs, Cancel (or Esc, or closing the window)
     asks it to stop; the dialog closes only once the worker has ended."""
 
-    export_finished = Signal(object)  # ExportSummary
+    export_finished = Signal(object)  # the job's summary
     export_cancelled = Signal()
     export_failed = Signal(str)  # a message for the user
     # From the worker thread; queued, so the slots run on the GUI thread.
     _progressed = Signal(str, int, int)
-    _ended = Signal(object)  # ExportSummary | Exception
+    _ended = Signal(object)  # the summary, or the exception
 
-    def __init__(self, job: ExportJob, description: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        job: ExportJob,
+        description: str,
+        describe: Callable[[object], str],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Take Offline")
         self.setMinimumWidth(460)
         self._job = job
+        self._describe = describe
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
-        self.summary: ExportSummary | None = None
+        self.summary: object = None
 
         self.description = QLabel(description)
         self.description.setWordWrap(True)
@@ -154,7 +128,7 @@ class OfflineExportDialog(QDialog):
 
     def _run(self) -> None:
         try:
-            result: ExportSummary | Exception = self._job(self._progressed.emit, self._cancel)
+            result: object = self._job(self._progressed.emit, self._cancel)
         except Exception as exc:  # delivered to the GUI thread, which tells the user
             result = exc
         self._ended.emit(result)
@@ -174,19 +148,17 @@ class OfflineExportDialog(QDialog):
         self.progress.setVisible(False)
         self.buttons.setStandardButtons(QDialogButtonBox.StandardButton.Close)
         self.buttons.setEnabled(True)
-        if isinstance(result, ExportSummary):
+        if not isinstance(result, BaseException):
             self.summary = result
-            self._show_result(_summary_text(result))
+            self._show_result(self._describe(result))
             self.export_finished.emit(result)
-        elif isinstance(result, ExportCancelled):
+        elif isinstance(result, KnownError) and self._cancel.is_set():
             self._show_result(str(result))
             self.export_cancelled.emit()
-        elif isinstance(result, KnownError):
-            self._show_result(f"The export failed: {result}", error=True)
-            self.export_failed.emit(str(result))
         else:
-            log.error("offline export failed", exc_info=result)  # type: ignore[arg-type]
-            message = f"Unexpected error: {result!r}. Details are in the log."
+            message = user_message(result, log, "the offline export")
+            if isinstance(result, KnownError):
+                message = f"The export failed: {message}"
             self._show_result(message, error=True)
             self.export_failed.emit(message)
 
@@ -195,17 +167,3 @@ class OfflineExportDialog(QDialog):
         self.outcome.setText(text)
         self.outcome.setStyleSheet("color: #b3261e;" if error else "")
         self.outcome.setVisible(True)
-
-
-def _summary_text(summary: ExportSummary) -> str:
-    text = (
-        f"Saved {summary.path.name}: {summary.inspections} inspection"
-        f"{'s' if summary.inspections != 1 else ''}, {summary.media:,} photos, "
-        f"{summary.bundle_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s."
-    )
-    if summary.unavailable:
-        text += (
-            f" {len(summary.unavailable)} photo(s) could not be read at the source and are "
-            "marked unavailable in the bundle."
-        )
-    return text

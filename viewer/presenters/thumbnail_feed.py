@@ -1,0 +1,126 @@
+"""Feeds the grid and the photo viewer from the thumbnail service, visible photos first."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QImage
+
+from db.records import MediaItem
+from db.storage import MediaStore
+from viewer.thumbnails.placeholder import placeholder
+from viewer.thumbnails.service import GRID_SIZE, PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
+from viewer.widgets.main_window import PREFETCH_ROWS, MainWindow
+from viewer.widgets.media_viewer import MediaViewer
+
+
+class ThumbnailFeed(QObject):
+    """Asks for the thumbnails of the rows in view (and a margin), hands back what arrives."""
+
+    # Once: the first shown inspection has its visible thumbnails (or failures) in.
+    first_view_ready = Signal()
+
+    def __init__(self, window: MainWindow, thumbnails: ThumbnailService) -> None:
+        super().__init__(window)
+        self.window = window
+        self.thumbnails = thumbnails
+        self.store: MediaStore | None = None
+        self.viewer: MediaViewer | None = None
+        self._first_view_pending = True
+        self._failure_images: dict[str, QImage] = {}
+        window.media_pane.visible_rows_changed.connect(self.on_visible_rows)
+        thumbnails.thumbnail_ready.connect(self._on_thumbnail)
+        thumbnails.thumbnail_failed.connect(self._on_thumbnail_failed)
+
+    def begin(self) -> None:
+        """A new set of photos: queued work for the old one is dropped."""
+        self.thumbnails.begin_generation()
+
+    def request(self, item: MediaItem, size: int, *, visible: bool) -> QImage | None:
+        if self.store is None:
+            return None
+        request = ThumbnailRequest(item.id, self.store, item.storage_key, item.sha256, size)
+        return self.thumbnails.request(request, visible=visible)
+
+    def on_visible_rows(self, first: int, last: int) -> None:
+        model = self.window.media
+        count = model.rowCount()
+        if count == 0:
+            return
+        per_row = self.window.media_pane.columns()
+        ahead_first = max(0, first - PREFETCH_ROWS * per_row // 4)
+        ahead_last = min(count - 1, last + PREFETCH_ROWS * per_row // 2)
+        model.keep_rows(ahead_first, ahead_last)
+        visible_keys = []
+        keep_keys = []
+        for row in range(ahead_first, ahead_last + 1):
+            item = model.item(row)
+            assert item is not None
+            key = (item.id, GRID_SIZE)
+            keep_keys.append(key)
+            visible = first <= row <= last
+            if visible:
+                visible_keys.append(key)
+            if model.has_image(row):
+                continue
+            image = self.request(item, GRID_SIZE, visible=visible)
+            if image is not None:
+                model.set_image(item.id, image)
+        self.thumbnails.set_visible(visible_keys)
+        self.thumbnails.cancel_stale(keep_keys, size_px=GRID_SIZE)  # not the viewer's preview
+        self._check_first_view()
+
+    def _on_thumbnail(self, media_id: int, size_px: int, image: QImage) -> None:
+        if size_px == GRID_SIZE:
+            self.window.media.set_image(media_id, image)
+            self._check_first_view()
+        elif self.viewer is not None:
+            self.viewer.show_image(media_id, image)
+
+    def _on_thumbnail_failed(self, media_id: int, size_px: int, kind: str, reason: str) -> None:
+        if size_px == GRID_SIZE:
+            tile = self._failure_images.get(kind)
+            if tile is None:
+                tile = self._failure_images[kind] = placeholder(kind, GRID_SIZE)
+            self.window.media.set_failure(media_id, kind, reason, tile)
+            self._check_first_view()
+        elif self.viewer is not None:
+            self.viewer.show_failure(media_id, reason)
+
+    # --- the photo viewer ---------------------------------------------------------------------
+
+    def open_viewer(self, row: int, titles: dict[int, str]) -> None:
+        media = self.window.media.media()
+        if not 0 <= row < len(media) or self.store is None:
+            return
+        viewer = MediaViewer(media, row, self.store.describe, titles, self.window)
+        viewer.image_needed.connect(self._on_viewer_needs)
+        viewer.finished.connect(self._viewer_closed)
+        self.viewer = viewer
+        viewer.show()
+        viewer.show_current()  # the first request, now that the signal is connected
+
+    def _on_viewer_needs(self, item: MediaItem) -> None:
+        image = self.request(item, PREVIEW_SIZE, visible=True)
+        if image is not None and self.viewer is not None:
+            self.viewer.show_image(item.id, image)
+
+    def _viewer_closed(self) -> None:
+        if self.viewer is not None:
+            self.viewer.deleteLater()
+        self.viewer = None
+
+    # --- the first view -----------------------------------------------------------------------
+
+    def _check_first_view(self) -> None:
+        if not self._first_view_pending:
+            return
+        rows = self.window.media_pane.visible_rows()
+        if rows is None:
+            return
+        if all(self.window.media.has_image(row) for row in range(rows[0], rows[1] + 1)):
+            self.finish_first_view()
+
+    def finish_first_view(self) -> None:
+        if self._first_view_pending:
+            self._first_view_pending = False
+            self.first_view_ready.emit()
