@@ -22,20 +22,18 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QTreeView,
-    QVBoxLayout,
     QWidget,
 )
 
 from db.records import ALL_MEDIA, ChecklistEntry, InspectionSummary, MediaItem, Scope
 from viewer import __version__
 from viewer.models.checklist_tree import ChecklistTreeModel, ScopeRole
-from viewer.models.checklist_tree import Column as ChecklistColumn
 from viewer.models.inspection_table import STATUS_LABELS, InspectionTableModel
 from viewer.models.media_grid import MediaGridModel, loading_tile
+from viewer.widgets.panes.checklist import ChecklistPane
 from viewer.widgets.panes.inspection_list import InspectionListPane
 from viewer.widgets.panes.media import GRID_ICON, PREFETCH_ROWS, MediaPane
-from viewer.widgets.panes.startup import ErrorBanner, StartupPage
+from viewer.widgets.panes.startup import StartupPage
 
 __all__ = ["PREFETCH_ROWS", "MainWindow"]
 
@@ -74,37 +72,13 @@ class MainWindow(QMainWindow):
         self.table = self.list_pane.table
         self.table.selectionModel().selectionChanged.connect(self._on_inspection_selection)
 
-        self.inspection_title = QLabel("No inspection selected")
-        self.inspection_title.setObjectName("inspectionTitle")
-        font = self.inspection_title.font()
-        font.setPointSizeF(font.pointSizeF() * 1.3)
-        font.setBold(True)
-        self.inspection_title.setFont(font)
-        self.inspection_facts = QLabel()
-        self.inspection_facts.setWordWrap(True)
-        self.inspection_facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.inspection_facts.setStyleSheet("color: #404040;")
-        self.tree = QTreeView()
-        self.tree.setObjectName("checklistTree")
-        self.tree.setModel(self.checklist)
-        self.tree.setUniformRowHeights(True)
-        self.tree.setAlternatingRowColors(True)
-        self.tree.setAllColumnsShowFocus(True)
-        tree_header = self.tree.header()
-        tree_header.setStretchLastSection(True)
-        tree_header.resizeSection(ChecklistColumn.TITLE, 220)
-        tree_header.resizeSection(ChecklistColumn.RESULT, 84)
-        tree_header.resizeSection(ChecklistColumn.PHOTOS, 52)
+        checklist_pane = ChecklistPane(self.checklist)
+        self.inspection_title = checklist_pane.title
+        self.inspection_facts = checklist_pane.facts
+        self.tree = checklist_pane.tree
         self.tree.selectionModel().currentChanged.connect(self._on_scope_changed)
-        self.checklist_banner = ErrorBanner()
+        self.checklist_banner = checklist_pane.banner
         self.checklist_banner.retry_requested.connect(self.media_retry_requested)
-        checklist_pane = QWidget()
-        checklist_layout = QVBoxLayout(checklist_pane)
-        checklist_layout.setContentsMargins(0, 0, 0, 0)
-        checklist_layout.addWidget(self.inspection_title)
-        checklist_layout.addWidget(self.inspection_facts)
-        checklist_layout.addWidget(self.checklist_banner)
-        checklist_layout.addWidget(self.tree, 1)
 
         self.media_pane = MediaPane(self.media)
         self.media_pane.banner.retry_requested.connect(self.media_retry_requested)
@@ -120,23 +94,21 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(2, 4)
         self.splitter.setSizes([470, 390, 580])
 
-        main = QWidget()
-        layout = QHBoxLayout(main)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(self.splitter)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.startup)
-        self.pages.addWidget(main)
+        self.pages.addWidget(_padded(self.splitter))
         self.setCentralWidget(self.pages)
+        self._build_status_bar()
+        self._build_menus()
+        self._restore_settings()
 
+    def _build_status_bar(self) -> None:
         self.load_label = QLabel()
         self.load_label.setObjectName("loadLabel")
         self.database_label = QLabel()
         self.database_label.setObjectName("databaseLabel")
         self.statusBar().addPermanentWidget(self.load_label)
         self.statusBar().addPermanentWidget(self.database_label)
-        self._build_menus()
-        self._restore_settings()
 
     # --- menus and keys -------------------------------------------------------------------
 
@@ -374,3 +346,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         super().closeEvent(event)
+
+
+def _padded(widget: QWidget) -> QWidget:
+    page = QWidget()
+    layout = QHBoxLayout(page)
+    layout.setContentsMargins(6, 6, 6, 6)
+    layout.addWidget(widget)
+    return page
