@@ -108,6 +108,20 @@ def test_selecting_an_inspection_fills_checklist_and_grid_and_items_filter_it(ap
     assert "1 statement (batch)" in window.load_label.text()
 
 
+def test_opening_an_inspection_is_one_straight_path_without_a_scope_round_trip(app, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The presenter picks "All media" itself: the tree does not report it back as the user's
+    choice, so the grid is filled once and thumbnails start once per selection."""
+    window, thumbnails = app.window, app.controller.thumbnails
+    large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
+    before = thumbnails.generation
+    with qtbot.assertNotEmitted(window.scope_selected):
+        app.select(qtbot, large)
+    qtbot.waitUntil(lambda: window.media.rowCount() > 0)
+    # One for the selection, one for the scope it opens on.
+    assert thumbnails.generation - before == 2
+    assert window.current_scope() == ALL_MEDIA
+
+
 def test_gui_thread_keeps_its_heartbeat_while_the_large_inspection_loads(app, qtbot) -> None:  # type: ignore[no-untyped-def]
     gaps: list[float] = []
     clock = QElapsedTimer()
