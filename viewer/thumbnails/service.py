@@ -2,40 +2,54 @@
 
 from __future__ import annotations
 
-import enum
-import heapq
-import itertools
 import logging
 import os
 import threading
 import time
-from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from collections import Counter, deque
+from collections.abc import Iterable
 from types import MappingProxyType
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
-from db.stats import percentile
-from db.storage import LocalStore, MediaStore, StorageError
 from viewer.thumbnails.binding import binding_leaks_references
-from viewer.thumbnails.cache import CacheStats, ThumbnailCache, ThumbnailKey
+from viewer.thumbnails.cache import ThumbnailCache, ThumbnailKey
 from viewer.thumbnails.decode import (
     DEFAULT_MAX_PIXELS,
     ErrorKind,
     ThumbnailError,
     decode_scaled,
     error_for_os_error,
-    error_for_storage,
 )
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
+from viewer.thumbnails.requests import (
+    GRID_SIZE,
+    PREVIEW_SIZE,
+    DiskWrite,
+    Outcome,
+    Source,
+    ThumbnailRequest,
+    ThumbnailStats,
+)
+from viewer.thumbnails.scheduler import Job, Scheduler
+from viewer.thumbnails.write_backlog import DEFAULT_WRITE_BACKLOG_BYTES, WriteBacklog
+
+__all__ = [
+    "DEFAULT_DISK_MAX_PX",
+    "DEFAULT_SHUTDOWN_TIMEOUT_S",
+    "DEFAULT_WRITE_BACKLOG_BYTES",
+    "GRID_SIZE",
+    "PREVIEW_SIZE",
+    "WORKER_THREAD_PREFIX",
+    "Source",
+    "ThumbnailRequest",
+    "ThumbnailService",
+    "ThumbnailStats",
+]
 
 log = logging.getLogger(__name__)
 
-GRID_SIZE = 256
-PREVIEW_SIZE = 1024
 DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
 WORKER_THREAD_PREFIX = "thumbnail-worker"
 # Larger sizes skip the disk cache. Measured on the demo's 12 MP JPEGs: a 1024 px PNG takes
@@ -43,120 +57,6 @@ WORKER_THREAD_PREFIX = "thumbnail-worker"
 # size, so the xx-large flavour would slow the preview down; 256 px: 3 ms write, 2 ms read,
 # against 8-30 ms of decoding.
 DEFAULT_DISK_MAX_PX = 512
-# Decoded thumbnails waiting to be written to the disk cache while decodes are pending.
-DEFAULT_WRITE_BACKLOG_BYTES = 32 * 1024 * 1024
-
-_VISIBLE, _INVISIBLE = 0, 1
-
-
-class Source(enum.StrEnum):
-    """Where a delivered thumbnail came from (the memory cache answers synchronously).
-
-    DISK includes a thumbnail decoded moments ago and still waiting to be written.
-    """
-
-    DISK = "disk"
-    DECODE = "decode"
-
-
-@dataclass(frozen=True, slots=True)
-class ThumbnailRequest:
-    """One photo at one size; its bytes come from `store` (a worker asks it for a file)."""
-
-    media_id: int
-    store: MediaStore
-    storage_key: str
-    sha256: str = ""  # lets a store hand out a ready-made thumbnail
-    size_px: int = GRID_SIZE
-
-    @classmethod
-    def for_file(cls, media_id: int, path: Path, size_px: int = GRID_SIZE) -> ThumbnailRequest:
-        """A request for a file outside any media store (benchmarks and tests)."""
-        return cls(media_id, LocalStore(path.parent), path.name, size_px=size_px)
-
-    @property
-    def key(self) -> ThumbnailKey:
-        return (self.media_id, self.size_px)
-
-    def source_file(self) -> Path:
-        """Blocking, in a worker: a ready-made thumbnail if the store has one, else the
-        original's file. Storage failures become the thumbnail error a placeholder shows."""
-        try:
-            if self.sha256:
-                ready = self.store.ready_thumbnail(self.sha256, self.size_px)
-                if ready is not None:
-                    return ready
-            return self.store.local_path(self.storage_key)
-        except StorageError as exc:
-            raise error_for_storage(exc) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class ThumbnailStats:
-    """A snapshot of the service's counters, for tests, the log and a performance panel."""
-
-    requests: int
-    memory_hits: int
-    disk_hits: int
-    decodes: int  # originals decoded successfully
-    coalesced: int  # requests answered by a decode already queued or running
-    cancelled: int  # queued requests dropped before any work was done for them
-    stale_results: int  # finished after their generation ended: cached, not delivered
-    errors: Mapping[str, int]  # by ErrorKind value
-    queued: int
-    in_flight: int
-    pending_writes: int  # disk thumbnails decoded, to be written when the workers are idle
-    workers: int
-    decode_seconds: tuple[float, ...]  # recent original decodes, oldest first
-    cache: CacheStats
-
-    @property
-    def errors_total(self) -> int:
-        return sum(self.errors.values())
-
-    def decode_percentile(self, percent: float) -> float | None:
-        """Percentile of the recent decode times in seconds (db.metrics' one definition)."""
-        return percentile(sorted(self.decode_seconds), percent / 100)
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """A worker's answer, carried to the GUI thread by a queued signal."""
-
-    key: ThumbnailKey
-    image: QImage | None
-    source: Source | None
-    seconds: float
-    kind: ErrorKind | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _DiskWrite:
-    original: OriginalFile
-    image: QImage
-    size_px: int
-    flavour_px: int
-
-    @property
-    def target(self) -> tuple[str, int]:
-        """One disk thumbnail: rows sharing a file (as the demo's do) share it too."""
-        return (self.original.uri, self.flavour_px)
-
-
-class _Job:
-    """One (media, size) waiting for or under work; every request for it shares this."""
-
-    __slots__ = ("generation", "order", "request", "ticket", "visible")
-
-    def __init__(
-        self, request: ThumbnailRequest, visible: bool, generation: int, order: int
-    ) -> None:
-        self.request = request
-        self.visible = visible
-        self.generation = generation
-        self.order = order
-        self.ticket = 0
 
 
 class ThumbnailService(QObject):
@@ -209,19 +109,12 @@ class ThumbnailService(QObject):
         # Guarded by _lock: shared with the workers.
         self._lock = threading.Lock()
         self._work_available = threading.Condition(self._lock)
-        self._queued: dict[ThumbnailKey, _Job] = {}
-        self._in_flight: dict[ThumbnailKey, _Job] = {}
-        self._heap: list[tuple[int, int, int, ThumbnailKey]] = []
-        # Oldest first; keyed by target so a decode can be served from here before it is written.
-        self._pending_writes: OrderedDict[tuple[str, int], _DiskWrite] = OrderedDict()
-        self._pending_write_bytes = 0
-        self._writing: dict[tuple[str, int], _DiskWrite] = {}
-        self._write_backlog_bytes = write_backlog_bytes
+        self._jobs = Scheduler()
+        self._writes = WriteBacklog(write_backlog_bytes)
         self._stopping = False
 
         # GUI thread only.
         self._generation = 0
-        self._order = itertools.count()
         self._closed = False
         self._requests = 0
         self._memory_hits = 0
@@ -275,69 +168,47 @@ class ThumbnailService(QObject):
             self._memory_hits += 1
             return image
         with self._lock:
-            job = self._in_flight.get(key) or self._queued.get(key)
+            job = self._jobs.find(key)
             if job is not None:
                 self._coalesced += 1
-                job.generation = max(job.generation, gen)
-                if visible and not job.visible and key in self._queued:
-                    job.visible = True
-                    self._push_locked(job)
+                self._jobs.coalesce(job, visible, gen)
                 return None
-            job = _Job(request, visible, gen, next(self._order))
-            self._queued[key] = job
-            self._push_locked(job)
+            self._jobs.add(request, visible, gen)
             self._work_available.notify()
         return None
 
     def set_visible(self, keys: Iterable[ThumbnailKey]) -> None:
         """Queued requests in `keys` go first, every other queued one after them."""
-        visible = set(keys)
         with self._lock:
-            for key, job in self._queued.items():
-                now_visible = key in visible
-                if job.visible != now_visible:
-                    job.visible = now_visible
-                    self._push_locked(job)
-            self._compact_locked()
+            self._jobs.set_visible(keys)
 
     def cancel(self, keys: Iterable[ThumbnailKey]) -> int:
         """Drop these if still queued (scrolled far away); returns how many were dropped."""
         with self._lock:
-            dropped = sum(1 for key in set(keys) if self._queued.pop(key, None) is not None)
-            self._compact_locked()
+            dropped = self._jobs.cancel(keys)
         self._cancelled += dropped
         return dropped
 
     def cancel_stale(self, keep: Iterable[ThumbnailKey], size_px: int | None = None) -> int:
         """Drop every queued request not in `keep` (only those of `size_px`, if given, so the
         grid's scrolling leaves a queued preview alone); returns how many were dropped."""
-        kept = set(keep)
         with self._lock:
-            stale = [
-                key
-                for key in self._queued
-                if key not in kept and (size_px is None or key[1] == size_px)
-            ]
-            for key in stale:
-                del self._queued[key]
-            self._compact_locked()
-        self._cancelled += len(stale)
-        return len(stale)
+            dropped = self._jobs.cancel_stale(keep, size_px)
+        self._cancelled += dropped
+        return dropped
 
     def begin_generation(self) -> int:
         """A new selection: drop all queued work and return the new generation number."""
         with self._lock:
-            dropped = len(self._queued)
-            self._queued.clear()
-            self._heap.clear()
+            dropped = self._jobs.clear()
         self._cancelled += dropped
         self._generation += 1
         return self._generation
 
     def stats(self) -> ThumbnailStats:
         with self._lock:
-            queued, in_flight = len(self._queued), len(self._in_flight)
-            pending_writes = len(self._pending_writes)
+            queued, in_flight = self._jobs.queued, self._jobs.in_flight
+            pending_writes = self._writes.pending
         return ThumbnailStats(
             requests=self._requests,
             memory_hits=self._memory_hits,
@@ -358,7 +229,7 @@ class ThumbnailService(QObject):
     def is_idle(self) -> bool:
         """Nothing queued, nothing being worked on, no disk write pending."""
         with self._lock:
-            return not (self._queued or self._in_flight or self._pending_writes or self._writing)
+            return not (self._jobs.queued or self._jobs.in_flight or self._writes.busy)
 
     def shutdown(self, timeout_s: float = DEFAULT_SHUTDOWN_TIMEOUT_S) -> bool:
         """Drop queued work, let the workers finish the disk writes deferred to idle time,
@@ -371,9 +242,7 @@ class ThumbnailService(QObject):
             self._closed = True
             with self._lock:
                 self._stopping = True
-                self._cancelled += len(self._queued)
-                self._queued.clear()
-                self._heap.clear()
+                self._cancelled += self._jobs.clear()
                 self._work_available.notify_all()
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
@@ -383,49 +252,20 @@ class ThumbnailService(QObject):
             log.warning("thumbnail workers still busy after %.1f s: %s", timeout_s, alive)
         return not alive
 
-    # --- scheduling (callers hold _lock) --------------------------------------------------
-
-    def _push_locked(self, job: _Job) -> None:
-        # Entries are never removed from the heap; a new ticket makes older ones stale.
-        job.ticket += 1
-        priority = _VISIBLE if job.visible else _INVISIBLE
-        heapq.heappush(self._heap, (priority, job.order, job.ticket, job.request.key))
-
-    def _compact_locked(self) -> None:
-        if len(self._heap) > 2 * len(self._queued) + 64:
-            self._heap = [
-                entry
-                for entry in self._heap
-                if (job := self._queued.get(entry[3])) is not None and job.ticket == entry[2]
-            ]
-            heapq.heapify(self._heap)
-
-    def _take_locked(self) -> _Job | None:
-        while self._heap:
-            _, _, ticket, key = heapq.heappop(self._heap)
-            job = self._queued.get(key)
-            if job is not None and job.ticket == ticket:
-                del self._queued[key]
-                self._in_flight[key] = job
-                return job
-        return None
-
     # --- worker threads -------------------------------------------------------------------
 
     def _work(self) -> None:
         while True:
-            job: _Job | None = None
-            write: _DiskWrite | None = None
+            job: Job | None = None
+            write: DiskWrite | None = None
             with self._work_available:
                 while True:
-                    job = None if self._stopping else self._take_locked()
+                    job = None if self._stopping else self._jobs.take()
                     if job is not None:
                         break
                     # Idle (or stopping): persist what was decoded while others were waiting.
-                    if self._pending_writes:
-                        _, write = self._pending_writes.popitem(last=False)
-                        self._pending_write_bytes -= write.image.sizeInBytes()
-                        self._writing[write.target] = write
+                    write = self._writes.start_oldest()
+                    if write is not None:
                         break
                     if self._stopping:
                         return
@@ -441,29 +281,17 @@ class ThumbnailService(QObject):
                 return
             if write is not None and not self._defer(write):
                 with self._lock:
-                    self._writing[write.target] = write
+                    self._writes.start(write)
                 self._store(write)
 
-    def _defer(self, write: _DiskWrite) -> bool:
-        """Queue a disk write for idle time if others wait for a decode and the backlog allows.
-
-        Writing a PNG costs about a quarter of a scaled JPEG decode; the user waiting for the
-        next thumbnail should not pay it. The backlog is bounded in bytes (it keeps images alive
-        that the memory cache may have evicted); past it, the worker writes at once.
-        """
-        size = write.image.sizeInBytes()
+    def _defer(self, write: DiskWrite) -> bool:
+        """Put a disk write off until idle time if others wait for a decode and the backlog
+        has room; past its limit, the worker writes at once."""
         with self._lock:
-            if not self._queued or self._pending_write_bytes + size > self._write_backlog_bytes:
-                return False
-            replaced = self._pending_writes.pop(write.target, None)
-            if replaced is not None:
-                self._pending_write_bytes -= replaced.image.sizeInBytes()
-            self._pending_writes[write.target] = write
-            self._pending_write_bytes += size
-            return True
+            return bool(self._jobs.queued) and self._writes.defer(write)
 
-    def _store(self, write: _DiskWrite) -> None:
-        """Write a thumbnail registered in _writing (so lookups find it meanwhile)."""
+    def _store(self, write: DiskWrite) -> None:
+        """Write a thumbnail the backlog knows is being written (so lookups find it meanwhile)."""
         assert self.disk_cache is not None
         try:
             self.disk_cache.store(write.original, write.image, write.size_px)
@@ -471,26 +299,25 @@ class ThumbnailService(QObject):
             log.exception("storing the thumbnail of %s failed", write.original.path)
         finally:
             with self._lock:
-                if self._writing.get(write.target) is write:
-                    del self._writing[write.target]
+                self._writes.done(write)
 
-    def _produce(self, request: ThumbnailRequest) -> tuple[_Outcome, _DiskWrite | None]:
+    def _produce(self, request: ThumbnailRequest) -> tuple[Outcome, DiskWrite | None]:
         started = time.perf_counter()
         try:
             image, source, seconds, write = self._make(request)
         except ThumbnailError as exc:
             elapsed = time.perf_counter() - started
-            return _Outcome(request.key, None, None, elapsed, exc.kind, exc.reason), None
+            return Outcome(request.key, None, None, elapsed, exc.kind, exc.reason), None
         except Exception as exc:  # a bug: keep the worker alive, log the traceback
             log.exception(
                 "thumbnail of media %s (%s) failed", request.media_id, request.storage_key
             )
             elapsed = time.perf_counter() - started
             reason = f"Unexpected error: {exc!r}"
-            return _Outcome(request.key, None, None, elapsed, ErrorKind.INTERNAL, reason), None
-        return _Outcome(request.key, image, source, seconds), write
+            return Outcome(request.key, None, None, elapsed, ErrorKind.INTERNAL, reason), None
+        return Outcome(request.key, image, source, seconds), write
 
-    def _make(self, request: ThumbnailRequest) -> tuple[QImage, Source, float, _DiskWrite | None]:
+    def _make(self, request: ThumbnailRequest) -> tuple[QImage, Source, float, DiskWrite | None]:
         flavour = (
             flavour_for(request.size_px)
             if self.disk_cache is not None and request.size_px <= self.disk_max_px
@@ -511,7 +338,7 @@ class ThumbnailService(QObject):
                 raise ThumbnailError(ErrorKind.UNREADABLE, "Permission denied")
             target = (original.uri, flavour.size_px)
             with self._lock:
-                pending = self._pending_writes.get(target) or self._writing.get(target)
+                pending = self._writes.find(target)
             # Decoded but not yet written: as good as on disk, if the original is unchanged.
             image = (
                 pending.image
@@ -525,16 +352,16 @@ class ThumbnailService(QObject):
         started = time.perf_counter()
         image = decode_scaled(path, size, self.max_pixels)
         seconds = time.perf_counter() - started
-        write = None if original is None else _DiskWrite(original, image, request.size_px, size)
+        write = None if original is None else DiskWrite(original, image, request.size_px, size)
         return _fit(image, request.size_px), Source.DECODE, seconds, write
 
     # --- back on the GUI thread -----------------------------------------------------------
 
     def _on_outcome(self, outcome: object) -> None:
-        assert isinstance(outcome, _Outcome)
+        assert isinstance(outcome, Outcome)
         key = outcome.key
         with self._lock:
-            job = self._in_flight.pop(key, None)
+            job = self._jobs.finish(key)
         if self._closed:
             return
         if outcome.image is not None:

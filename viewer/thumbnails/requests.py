@@ -1,0 +1,116 @@
+"""What the thumbnail service is asked for and what it answers: requests, stats, worker records."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtGui import QImage
+
+from db.stats import percentile
+from db.storage import LocalStore, MediaStore, StorageError
+from viewer.thumbnails.cache import CacheStats, ThumbnailKey
+from viewer.thumbnails.decode import ErrorKind, error_for_storage
+from viewer.thumbnails.disk_cache import OriginalFile
+
+GRID_SIZE = 256
+PREVIEW_SIZE = 1024
+
+
+class Source(enum.StrEnum):
+    """Where a delivered thumbnail came from (the memory cache answers synchronously).
+
+    DISK includes a thumbnail decoded moments ago and still waiting to be written.
+    """
+
+    DISK = "disk"
+    DECODE = "decode"
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailRequest:
+    """One photo at one size; its bytes come from `store` (a worker asks it for a file)."""
+
+    media_id: int
+    store: MediaStore
+    storage_key: str
+    sha256: str = ""  # lets a store hand out a ready-made thumbnail
+    size_px: int = GRID_SIZE
+
+    @classmethod
+    def for_file(cls, media_id: int, path: Path, size_px: int = GRID_SIZE) -> ThumbnailRequest:
+        """A request for a file outside any media store (benchmarks and tests)."""
+        return cls(media_id, LocalStore(path.parent), path.name, size_px=size_px)
+
+    @property
+    def key(self) -> ThumbnailKey:
+        return (self.media_id, self.size_px)
+
+    def source_file(self) -> Path:
+        """Blocking, in a worker: a ready-made thumbnail if the store has one, else the
+        original's file. Storage failures become the thumbnail error a placeholder shows."""
+        try:
+            if self.sha256:
+                ready = self.store.ready_thumbnail(self.sha256, self.size_px)
+                if ready is not None:
+                    return ready
+            return self.store.local_path(self.storage_key)
+        except StorageError as exc:
+            raise error_for_storage(exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class ThumbnailStats:
+    """A snapshot of the service's counters, for tests, the log and a performance panel."""
+
+    requests: int
+    memory_hits: int
+    disk_hits: int
+    decodes: int  # originals decoded successfully
+    coalesced: int  # requests answered by a decode already queued or running
+    cancelled: int  # queued requests dropped before any work was done for them
+    stale_results: int  # finished after their generation ended: cached, not delivered
+    errors: Mapping[str, int]  # by ErrorKind value
+    queued: int
+    in_flight: int
+    pending_writes: int  # disk thumbnails decoded, to be written when the workers are idle
+    workers: int
+    decode_seconds: tuple[float, ...]  # recent original decodes, oldest first
+    cache: CacheStats
+
+    @property
+    def errors_total(self) -> int:
+        return sum(self.errors.values())
+
+    def decode_percentile(self, percent: float) -> float | None:
+        """Percentile of the recent decode times in seconds (db.metrics' one definition)."""
+        return percentile(sorted(self.decode_seconds), percent / 100)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A worker's answer, carried to the GUI thread by a queued signal."""
+
+    key: ThumbnailKey
+    image: QImage | None
+    source: Source | None
+    seconds: float
+    kind: ErrorKind | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DiskWrite:
+    """A decoded thumbnail on its way to the disk cache."""
+
+    original: OriginalFile
+    image: QImage
+    size_px: int
+    flavour_px: int
+
+    @property
+    def target(self) -> tuple[str, int]:
+        """One disk thumbnail: rows sharing a file (as the demo's do) share it too."""
+        return (self.original.uri, self.flavour_px)
