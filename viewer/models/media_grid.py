@@ -46,6 +46,16 @@ class MediaGridModel(QAbstractListModel):
         self._failures.clear()
         self.endResetModel()
 
+    def resize_tiles(self, tile: QImage) -> None:
+        """The thumbnail size changed: new loading tile, and thumbnails are asked for again
+        (a failed photo keeps its placeholder, which the delegate fits into the new box)."""
+        self._tile = tile
+        self._images = {k: v for k, v in self._images.items() if k in self._failures}
+        if self._items:
+            self.dataChanged.emit(
+                self.index(0), self.index(len(self._items) - 1), [Qt.ItemDataRole.DecorationRole]
+            )
+
     def media(self) -> tuple[MediaItem, ...]:
         return self._items
 

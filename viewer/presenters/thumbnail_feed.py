@@ -8,7 +8,7 @@ from PySide6.QtGui import QImage
 from db.records import MediaItem
 from db.storage import MediaStore
 from viewer.thumbnails.placeholder import placeholder
-from viewer.thumbnails.service import GRID_SIZE, PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
+from viewer.thumbnails.service import PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
 from viewer.widgets.main_window import PREFETCH_ROWS, MainWindow
 from viewer.widgets.media_viewer import MediaViewer
 
@@ -26,10 +26,18 @@ class ThumbnailFeed(QObject):
         self.store: MediaStore | None = None
         self.viewer: MediaViewer | None = None
         self._first_view_pending = True
-        self._failure_images: dict[str, QImage] = {}
+        self._failure_images: dict[tuple[str, int], QImage] = {}
+        # The grid's decode size: its box times the screen's pixel ratio (sharp on HiDPI).
+        self.grid_px = window.media_pane.decode_px()
         window.media_pane.visible_rows_changed.connect(self.on_visible_rows)
+        window.media_pane.thumbnail_size_changed.connect(self._on_size_changed)
         thumbnails.thumbnail_ready.connect(self._on_thumbnail)
         thumbnails.thumbnail_failed.connect(self._on_thumbnail_failed)
+
+    def _on_size_changed(self, _px: int) -> None:
+        # Thumbnails of the old size still queued are dropped by the next cancel_stale; the
+        # pane asks for its visible rows again once its layout has settled.
+        self.grid_px = self.window.media_pane.decode_px()
 
     def begin(self) -> None:
         """A new set of photos: queued work for the old one is dropped."""
@@ -55,35 +63,35 @@ class ThumbnailFeed(QObject):
         for row in range(ahead_first, ahead_last + 1):
             item = model.item(row)
             assert item is not None
-            key = (item.id, GRID_SIZE)
+            key = (item.id, self.grid_px)
             keep_keys.append(key)
             visible = first <= row <= last
             if visible:
                 visible_keys.append(key)
             if model.has_image(row):
                 continue
-            image = self.request(item, GRID_SIZE, visible=visible)
+            image = self.request(item, self.grid_px, visible=visible)
             if image is not None:
                 model.set_image(item.id, image)
         self.thumbnails.set_visible(visible_keys)
-        self.thumbnails.cancel_stale(keep_keys, size_px=GRID_SIZE)  # not the viewer's preview
+        self.thumbnails.cancel_stale(keep_keys, size_px=self.grid_px)  # not the preview
         self._check_first_view()
 
     def _on_thumbnail(self, media_id: int, size_px: int, image: QImage) -> None:
-        if size_px == GRID_SIZE:
+        if size_px == self.grid_px:
             self.window.media.set_image(media_id, image)
             self._check_first_view()
-        elif self.viewer is not None:
+        elif size_px == PREVIEW_SIZE and self.viewer is not None:
             self.viewer.show_image(media_id, image)
 
     def _on_thumbnail_failed(self, media_id: int, size_px: int, kind: str, reason: str) -> None:
-        if size_px == GRID_SIZE:
-            tile = self._failure_images.get(kind)
+        if size_px == self.grid_px:
+            tile = self._failure_images.get((kind, size_px))
             if tile is None:
-                tile = self._failure_images[kind] = placeholder(kind, GRID_SIZE)
+                tile = self._failure_images[kind, size_px] = placeholder(kind, size_px)
             self.window.media.set_failure(media_id, kind, reason, tile)
             self._check_first_view()
-        elif self.viewer is not None:
+        elif size_px == PREVIEW_SIZE and self.viewer is not None:
             self.viewer.show_failure(media_id, reason)
 
     # --- the photo viewer ---------------------------------------------------------------------

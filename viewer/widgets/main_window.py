@@ -13,7 +13,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QHBoxLayout,
@@ -32,7 +32,7 @@ from viewer.models.inspection_table import STATUS_LABELS, InspectionTableModel
 from viewer.models.media_grid import MediaGridModel, loading_tile
 from viewer.widgets.panes.checklist import ChecklistPane
 from viewer.widgets.panes.inspection_list import InspectionListPane
-from viewer.widgets.panes.media import GRID_ICON, PREFETCH_ROWS, MediaPane
+from viewer.widgets.panes.media import DEFAULT_THUMBNAIL_PX, PREFETCH_ROWS, MediaPane
 from viewer.widgets.panes.startup import StartupPage
 
 __all__ = ["PREFETCH_ROWS", "MainWindow"]
@@ -62,7 +62,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
         self.checklist = ChecklistTreeModel(self)
-        self.media = MediaGridModel(loading_tile(GRID_ICON.width(), GRID_ICON.height()), self)
+        self.media = MediaGridModel(_tile_for(DEFAULT_THUMBNAIL_PX), self)
 
         self.startup = StartupPage()
         self.startup.retry_requested.connect(self.retry_requested)
@@ -81,6 +81,9 @@ class MainWindow(QMainWindow):
         self.checklist_banner.retry_requested.connect(self.media_retry_requested)
 
         self.media_pane = MediaPane(self.media)
+        self.media_pane.thumbnail_size_changed.connect(
+            lambda px: self.media.resize_tiles(_tile_for(px))
+        )
         self.media_pane.banner.retry_requested.connect(self.media_retry_requested)
         self.grid = self.media_pane.grid
 
@@ -92,7 +95,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 4)
-        self.splitter.setSizes([470, 390, 580])
+        self.splitter.setSizes([460, 360, 620])
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self.startup)
@@ -142,6 +145,15 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(action("&Find", QKeySequence.StandardKey.Find, self.focus_search))
         view_menu.addSeparator()
+        self.larger_action = action(
+            "&Larger Thumbnails", QKeySequence.StandardKey.ZoomIn, self._larger_thumbnails
+        )
+        self.smaller_action = action(
+            "&Smaller Thumbnails", QKeySequence.StandardKey.ZoomOut, self._smaller_thumbnails
+        )
+        view_menu.addAction(self.larger_action)
+        view_menu.addAction(self.smaller_action)
+        view_menu.addSeparator()
         self.performance_action = action(
             "&Performance Panel", "F12", self.performance_panel_requested
         )
@@ -179,6 +191,12 @@ class MainWindow(QMainWindow):
         else:
             panel.hide()
         self.performance_action.setChecked(not panel.isHidden())
+
+    def _larger_thumbnails(self) -> None:
+        self.media_pane.step_thumbnail_size(1)
+
+    def _smaller_thumbnails(self) -> None:
+        self.media_pane.step_thumbnail_size(-1)
 
     def focus_search(self) -> None:
         self.list_pane.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -330,12 +348,23 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value("window/splitter")
         if isinstance(splitter, QByteArray):
             self.splitter.restoreState(splitter)
+        columns = self.settings.value("window/inspection_columns")
+        if isinstance(columns, QByteArray):
+            self.table.horizontalHeader().restoreState(columns)
+        px = self.settings.value("grid/thumbnail_px")
+        # A settings file is user input: anything but a number in range is ignored.
+        if isinstance(px, str | int) and str(px).isdigit():
+            self.media_pane.set_thumbnail_px(int(px))
 
     def save_settings(self) -> None:
         if self.settings is None:
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue(
+            "window/inspection_columns", self.table.horizontalHeader().saveState()
+        )
+        self.settings.setValue("grid/thumbnail_px", self.media_pane.thumbnail_px)
         if self.performance_panel is not None:
             self.settings.setValue("window/state", self.saveState())
         rec = self.selected_inspection()
@@ -354,3 +383,7 @@ def _padded(widget: QWidget) -> QWidget:
     layout.setContentsMargins(6, 6, 6, 6)
     layout.addWidget(widget)
     return page
+
+
+def _tile_for(px: int) -> QImage:
+    return loading_tile(px, px * 3 // 4)

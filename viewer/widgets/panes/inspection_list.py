@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QPoint,
     Qt,
     QTimer,
     Signal,
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -69,13 +71,18 @@ class InspectionListPane(QWidget):
         header.setSectionResizeMode(Column.SITE, QHeaderView.ResizeMode.Stretch)
         header.setMinimumSectionSize(48)
         for col, width in (
-            (Column.REFERENCE, 118),
+            (Column.REFERENCE, 112),
             (Column.INSPECTOR, 120),
-            (Column.STATUS, 88),
-            (Column.DATE, 86),
-            (Column.MEDIA, 56),
+            (Column.STATUS, 84),
+            (Column.DATE, 84),
+            (Column.MEDIA, 52),
         ):
             header.resizeSection(col, width)
+        # Reference, site, status, date and photos fit the default width; the inspector is a
+        # right-click on the header away (and the choice is remembered with the window).
+        self.table.setColumnHidden(Column.INSPECTOR, True)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
         self.empty = QLabel("No inspections match")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: #707070;")
@@ -89,6 +96,18 @@ class InspectionListPane(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty)
+
+    def _column_menu(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for column in Column:
+            if column in (Column.REFERENCE, Column.SITE):
+                continue  # what a row is: always shown
+            action = menu.addAction(str(self.model.headerData(column, Qt.Orientation.Horizontal)))
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(column))
+            action.toggled.connect(lambda shown, c=column: self.table.setColumnHidden(c, not shown))
+        menu.exec(header.mapToGlobal(pos))
 
     def query(self) -> InspectionQuery:
         return InspectionQuery(

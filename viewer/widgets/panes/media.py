@@ -5,17 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import (
+    QEvent,
+    QObject,
     QPoint,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListView,
+    QSlider,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -25,9 +29,13 @@ from viewer.models.media_grid import MediaGridModel
 from viewer.widgets.panes.startup import ErrorBanner
 from viewer.widgets.thumbnail_delegate import ThumbnailDelegate
 
-# Thumbnails are decoded at 256 px, so the grid shows them unscaled: no resampling per paint.
-GRID_ICON = QSize(256, 192)
-GRID_CELL = QSize(266, 220)
+# The thumbnail box is 4:3; its long edge is what the user picks (slider, Ctrl+wheel, Ctrl+/-).
+# Thumbnails are decoded at that size times the screen's pixel ratio, so they are drawn
+# unscaled: sharp on HiDPI screens, no resampling per paint.
+MIN_THUMBNAIL_PX = 96
+MAX_THUMBNAIL_PX = 384
+DEFAULT_THUMBNAIL_PX = 160
+THUMBNAIL_STEP_PX = 16
 # How far beyond the visible rows the grid asks for thumbnails ahead of a scroll.
 PREFETCH_ROWS = 12
 
@@ -37,6 +45,7 @@ class MediaPane(QWidget):
 
     visible_rows_changed = Signal(int, int)  # first, last (prefetch margin included)
     open_requested = Signal(int)  # row
+    thumbnail_size_changed = Signal(int)  # the box's long edge in device-independent pixels
 
     def __init__(self, model: MediaGridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +55,7 @@ class MediaPane(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setWordWrap(True)
         self.status = QLabel()
         self.status.setObjectName("mediaStatus")
         self.status.setStyleSheet("color: #505050;")
@@ -55,9 +65,18 @@ class MediaPane(QWidget):
         self.grid.setModel(model)
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setUniformItemSizes(True)
-        self.grid.setIconSize(GRID_ICON)
-        self.grid.setGridSize(GRID_CELL)
-        self.grid.setItemDelegate(ThumbnailDelegate(GRID_CELL, GRID_ICON, self.grid))
+        self.delegate = ThumbnailDelegate(QSize(), QSize(), self.grid)
+        self.grid.setItemDelegate(self.delegate)
+        self.thumbnail_px = 0
+        self.size_slider = QSlider(Qt.Orientation.Horizontal)
+        self.size_slider.setObjectName("thumbnailSize")
+        self.size_slider.setRange(MIN_THUMBNAIL_PX, MAX_THUMBNAIL_PX)
+        self.size_slider.setSingleStep(THUMBNAIL_STEP_PX)
+        self.size_slider.setPageStep(THUMBNAIL_STEP_PX * 4)
+        self.size_slider.setFixedWidth(110)
+        self.size_slider.setToolTip("Thumbnail size (Ctrl+wheel, Ctrl+Plus, Ctrl+Minus)")
+        self.size_slider.valueChanged.connect(self.set_thumbnail_px)
+        self.grid.viewport().installEventFilter(self)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
         self.grid.setWordWrap(False)
@@ -84,11 +103,12 @@ class MediaPane(QWidget):
         # overload and set the delay to the scroll position.
         self.grid.verticalScrollBar().valueChanged.connect(lambda _v: self._visible_timer.start())
         model.layoutChanged.connect(self._visible_timer.start)
+        self.set_thumbnail_px(DEFAULT_THUMBNAIL_PX)
 
         header = QHBoxLayout()
-        header.addWidget(self.title)
-        header.addStretch(1)
+        header.addWidget(self.title, 1)
         header.addWidget(self.status)
+        header.addWidget(self.size_slider)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
@@ -111,6 +131,41 @@ class MediaPane(QWidget):
         self.grid.doItemsLayout()
         self._emit_visible()
 
+    def set_thumbnail_px(self, px: int) -> None:
+        """Resize the thumbnail boxes (clamped to the allowed range, on a 16 px step)."""
+        px = max(MIN_THUMBNAIL_PX, min(MAX_THUMBNAIL_PX, round(px / THUMBNAIL_STEP_PX) * 16))
+        if px == self.thumbnail_px:
+            return
+        self.thumbnail_px = px
+        icon = QSize(px, px * 3 // 4)
+        cell = QSize(px + 10, icon.height() + 28)
+        self.delegate.icon, self.delegate.cell = icon, cell
+        self.grid.setIconSize(icon)
+        self.grid.setGridSize(cell)
+        if self.size_slider.value() != px:
+            self.size_slider.setValue(px)
+        self.thumbnail_size_changed.emit(px)
+        self._visible_timer.start()
+
+    def step_thumbnail_size(self, steps: int) -> None:
+        self.set_thumbnail_px(self.thumbnail_px + steps * THUMBNAIL_STEP_PX)
+
+    def decode_px(self) -> int:
+        """The size to decode thumbnails at: the box's long edge in device pixels."""
+        return round(self.thumbnail_px * self.grid.devicePixelRatioF())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.grid.viewport()
+            and isinstance(event, QWheelEvent)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
+            delta = event.angleDelta().y()
+            if delta:
+                self.step_thumbnail_size(1 if delta > 0 else -1)
+            return True
+        return super().eventFilter(watched, event)
+
     def columns(self) -> int:
         """How many thumbnails one row of the grid holds at its current width."""
         return max(1, self.grid.viewport().width() // self.grid.gridSize().width())
@@ -126,8 +181,9 @@ class MediaPane(QWidget):
         last = last_index.row() if last_index.isValid() else count - 1
         # The bottom-right corner may fall between cells: scan back for the last visible one.
         if not last_index.isValid():
-            per_row = max(1, viewport.width() // GRID_CELL.width())
-            rows = viewport.height() // GRID_CELL.height() + 2
+            cell = self.grid.gridSize()
+            per_row = max(1, viewport.width() // cell.width())
+            rows = viewport.height() // cell.height() + 2
             last = min(count - 1, max(first, 0) + per_row * rows)
         return max(first, 0), last
 
