@@ -4,7 +4,6 @@ and Markdown, statement counts, targets and exit codes, and the delaying proxy."
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy.engine import URL
 from db.config import AppPaths, libpq_url
 from db.embedded import EmbeddedServer
 from db.engine import Database
-from viewer.bench.proxy import DelayProxy, upstream_for, url_via_proxy
+from viewer.bench.proxy import CHUNK_BYTES, DelayProxy, upstream_for, url_via_proxy
 from viewer.bench.report import MARKDOWN_BEGIN, MARKDOWN_END
 from viewer.bench.strategies import STRATEGY_KEYS
 from viewer.cli.bench import EXIT_TARGET_FAILED
@@ -119,10 +118,12 @@ def test_small_run_writes_every_field_and_counts_statements(  # type: ignore[no-
             assert s["rows_per_load"] == ITEMS * MEDIA_PER_ITEM
             assert s["samples"] == len(s["samples_ms"]) >= 3
             latency = s["latency"]
-            for field in ("mean_ms", "ci95_high_ms", "p50_ms", "p95_ms", "p99_ms"):
+            assert latency["ci_of"] == "p50"
+            for field in ("mean_ms", "ci95_low_ms", "p50_ms", "p95_ms", "p99_ms"):
                 assert latency[field] > 0, field
-            # Three noisy samples can give a wide interval: it stops at zero, not below.
-            assert 0 <= latency["ci95_low_ms"] <= latency["mean_ms"] <= latency["ci95_high_ms"]
+            # However noisy the samples (a busy machine), the median's interval lies within them.
+            low, high = latency["ci95_low_ms"], latency["ci95_high_ms"]
+            assert latency["min_ms"] <= low <= latency["p50_ms"] <= high <= latency["max_ms"]
             assert latency["p50_ms"] <= latency["p95_ms"] <= latency["p99_ms"]
             assert s["rows_per_second"] > 0
             assert s["speedup_vs_n_plus_1"] > 0 and s["times_floor"] > 0
@@ -132,9 +133,10 @@ def test_small_run_writes_every_field_and_counts_statements(  # type: ignore[no-
         assert concurrency["loads"] == 12 and concurrency["errors"] == 0
         assert concurrency["ok"] == 12 and concurrency["statements_max"] == 1
         assert concurrency["latency"]["p95_ms"] > 0 and concurrency["loads_per_second"] > 0
-    # Through the proxy every statement pays the added round trip: N+1 pays it ITEMS + 1 times.
-    n_plus_1 = {r["rtt_ms"]: r["strategies"][0]["latency"]["p50_ms"] for r in data["rtts"]}
-    assert n_plus_1[2.0] - n_plus_1[0.0] >= 2.0 * (ITEMS + 1) * 0.9
+    # Through the proxy every statement pays the added round trip: N+1 pays it ITEMS + 1 times
+    # in every sample. A lower bound only: a busy machine makes loads slower, never faster.
+    n_plus_1 = {s["key"]: s for s in proxied["strategies"]}["n_plus_1"]
+    assert min(n_plus_1["samples_ms"]) >= 2.0 * (ITEMS + 1)
 
     thumbnails = data["thumbnails"]
     assert thumbnails["status"] == "measured"
@@ -230,16 +232,24 @@ def test_proxy_adds_the_round_trip_and_stops(pg_server: EmbeddedServer) -> None:
         proxied = url_via_proxy(url, proxy.port)
         assert proxied.host == "127.0.0.1" and "host" not in proxied.query
         times = round_trips(proxied)
-        with psycopg.connect(libpq_url(proxied), autocommit=True) as conn:
+    # A lower bound only: a busy machine makes a round trip slower, never faster.
+    assert min(times) >= 0.010, "each round trip waits 5 ms each way"
+    assert proxy.stats.connections == 1
+
+    # 10 MB stream through with the delay paid once, not once per 64 KiB chunk. The delay is
+    # long (100 ms each way) so that the two differ by seconds: paid per chunk, the stream
+    # would take over 15 s; the bound is half that, some 25 times what it takes on an idle
+    # machine, so only that bug fails it, not a busy machine.
+    with DelayProxy(upstream, rtt_ms=200) as proxy:
+        with psycopg.connect(libpq_url(url_via_proxy(url, proxy.port)), autocommit=True) as conn:
+            before = proxy.stats.chunks
             started = time.perf_counter()
             rows = conn.execute("SELECT repeat('x', 500) FROM generate_series(1, 20000)").fetchall()
             big = time.perf_counter() - started
+            chunks = proxy.stats.chunks - before
         assert len(rows) == 20000
-    assert min(times) >= 0.010, "each round trip waits 5 ms each way"
-    assert statistics.median(times) < 0.050
-    # 10 MB stream through with the delay paid once, not once per 64 KiB chunk (0.8 s).
-    assert big < 0.6
-    assert proxy.stats.connections == 2 and proxy.stats.bytes_to_client > 10_000_000
+    assert proxy.stats.bytes_to_client > 10_000_000 and chunks >= 10_000_000 // CHUNK_BYTES
+    assert big < chunks * 0.100 / 2
     assert not any(t.name == "bench-delay-proxy" for t in threading.enumerate())
 
 

@@ -12,11 +12,14 @@ from viewer.bench.results import (
 from viewer.bench.stats import Summary
 
 
-def _mean_ci(summary: Summary) -> str:
-    half = summary.ci_half_width
-    mean = summary.mean * 1000
-    digits = 2 if mean < 100 else 1
-    return f"{mean:,.{digits}f}" + ("" if half is None else f" ± {half * 1000:,.{digits}f}")
+def _median_ci(summary: Summary) -> str:
+    """The median with its confidence interval, e.g. "21.77 (18.20-30.10)", in milliseconds."""
+    median = summary.p50 * 1000
+    digits = 2 if median < 100 else 1
+    text = f"{median:,.{digits}f}"
+    if summary.ci_low is None or summary.ci_high is None:
+        return text
+    return f"{text} ({summary.ci_low * 1000:,.{digits}f}-{summary.ci_high * 1000:,.{digits}f})"
 
 
 def _ms_cell(value: float) -> str:
@@ -37,8 +40,7 @@ def _statements(s: StrategyResult) -> str:
 STRATEGY_HEADERS = (
     "strategy",
     "statements",
-    "mean ± 95% CI ms",
-    "p50 ms",
+    "p50 (95% CI) ms",
     "p95 ms",
     "p99 ms",
     "n",
@@ -52,8 +54,7 @@ def strategy_row(s: StrategyResult) -> tuple[str, ...]:
     return (
         s.label,
         _statements(s),
-        _mean_ci(s.seconds),
-        _ms_cell(s.seconds.p50),
+        _median_ci(s.seconds),
         _ms_cell(s.seconds.p95),
         _ms_cell(s.seconds.p99),
         str(s.seconds.count),

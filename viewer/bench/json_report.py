@@ -16,7 +16,8 @@ from viewer.bench.results import (
 )
 from viewer.bench.stats import Summary
 
-JSON_SCHEMA_VERSION = 1
+# 2: the ci95 fields are the interval of the median (p50), no longer of the mean.
+JSON_SCHEMA_VERSION = 2
 
 
 def _ms(value: float | None) -> float | None:
@@ -30,8 +31,10 @@ def _summary_ms(summary: Summary | None) -> dict[str, Any] | None:
         "count": summary.count,
         "mean_ms": _ms(summary.mean),
         "stdev_ms": _ms(summary.stdev),
+        # The interval is the median's (bootstrap percentile), not the mean's: see stats.py.
         "ci95_low_ms": _ms(summary.ci_low),
         "ci95_high_ms": _ms(summary.ci_high),
+        "ci_of": "p50",
         "confidence": summary.confidence,
         "min_ms": _ms(summary.minimum),
         "p50_ms": _ms(summary.p50),
