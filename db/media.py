@@ -22,7 +22,7 @@ _MEDIA_COLUMNS = (
     "media_id, checklist_item_id, storage_key, mime_type, width, height, "
     "byte_size, sha256, caption, captured_at, item_position"
 )
-# The whole inspection in one round trip, through the server function of migration 0002.
+# The whole inspection in one round trip, through the server function (migrations 0002, 0003).
 BATCH_STATEMENT = text(
     f"SELECT {_MEDIA_COLUMNS} FROM {BATCH_FUNCTION}(CAST(:inspection_id AS bigint))"
 )
@@ -42,15 +42,33 @@ def batch_statement(conn: AsyncConnection) -> TextClause | TextualSelect:
 
 
 def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
-    """Rows in MediaItem's column order, sorted by item position then capture time -> one group
-    per checklist item. Runs once per photo on every load: the records are built and the runs
-    split in C (tuple.__new__, groupby), where MediaItem._make is a Python call per row."""
+    """Rows in MediaItem's column order, each item's rows in capture order -> one group per
+    checklist item, the groups in display order (position, then item id).
+
+    Grouped by item id, not by adjacency: rows of one item that arrive apart (items sharing a
+    position, from a server still on revision 0002's order, which did not break that tie) join
+    their item's group instead of splitting it. Runs once per photo on every load: the records
+    are built and the runs split in C (tuple.__new__, groupby), where MediaItem._make is a
+    Python call per row; the Python below runs once per run, normally once per item."""
     items = [_new_tuple(MediaItem, row) for row in rows]
-    groups = []
+    runs: dict[int, list[MediaItem]] = {}
     for item_id, run in groupby(items, _checklist_item_id):
-        media = tuple(run)
-        groups.append(ItemMedia(item_id, media[0].item_position, media))
+        if item_id in runs:
+            runs[item_id].extend(run)
+        else:
+            runs[item_id] = list(run)
+    groups = sorted(
+        (
+            ItemMedia(item_id, media[0].item_position, tuple(media))
+            for item_id, media in runs.items()
+        ),
+        key=_display_order,
+    )
     return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
+
+
+def _display_order(group: ItemMedia) -> tuple[int, int]:
+    return group.position, group.checklist_item_id
 
 
 async def load_inspection_media(conn: AsyncConnection, inspection_id: int) -> InspectionMedia:
@@ -105,7 +123,8 @@ async def load_media_per_item(
     """The fallback: one statement per checklist item (the N+1 shape, used only when the batch
     function is missing or refused). Returns exactly what the batch path returns."""
     groups = []
-    for entry in sorted(checklist, key=lambda e: e.position):
+    # The batch's order: position, then the item id for items that share a position.
+    for entry in sorted(checklist, key=lambda e: (e.position, e.id)):
         media = await load_checklist_item_media(conn, entry.id)
         if media:
             groups.append(ItemMedia(entry.id, entry.position, media))

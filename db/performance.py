@@ -72,8 +72,10 @@ def search_expression(table: str | None = None) -> str:
 
 SEARCH_EXPRESSION = search_expression()
 
-# The body of get_inspection_media_batch() as a standalone query, for EXPLAIN and for tests that
-# keep the two equal; it runs without the function's timing log.
+# The body of get_inspection_media_batch() (as revision 0003_batch_item_order defines it) as a
+# standalone query, for EXPLAIN and for tests that keep the two equal; it runs without the
+# function's timing log. The item id breaks ties between items that share a position, so each
+# item's photos are contiguous.
 BATCH_QUERY_SQL = """\
 SELECT m.id AS media_id, m.checklist_item_id, ci.position AS item_position, m.storage_key,
        m.mime_type, m.width, m.height, m.byte_size, m.sha256, m.caption, m.captured_at
@@ -82,7 +84,7 @@ SELECT m.id AS media_id, m.checklist_item_id, ci.position AS item_position, m.st
  WHERE m.inspection_id = :inspection_id
    AND ci.inspection_id = :inspection_id
    AND m.deleted_at IS NULL
- ORDER BY ci.position, m.captured_at, m.id"""
+ ORDER BY ci.position, m.checklist_item_id, m.captured_at, m.id"""
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def expected_media(engine: Engine, inspection_id: int) -> list[tuple[int, int]]:
                 "SELECT m.checklist_item_id, m.id FROM media m"
                 " JOIN checklist_items ci ON ci.id = m.checklist_item_id"
                 " WHERE m.inspection_id = :i AND m.deleted_at IS NULL"
-                " ORDER BY ci.position, m.captured_at, m.id"
+                " ORDER BY ci.position, ci.id, m.captured_at, m.id"
             ),
             {"i": inspection_id},
         ).all()

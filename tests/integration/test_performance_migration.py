@@ -1,4 +1,5 @@
-"""Revision 0002_performance_v1: indexes, batch media function, timing log, health checks."""
+"""Revisions 0002_performance_v1 (indexes, batch media function, timing log, health checks) and
+0003_batch_item_order (the batch keeps items that share a position whole)."""
 
 from __future__ import annotations
 
@@ -273,6 +274,57 @@ def test_downgrade_and_upgrade_again_restore_the_same_schema(fresh_engine: Engin
     assert schema_snapshot(fresh_engine) == at_head
     with fresh_engine.connect() as conn:
         assert current_revision(conn) == head_revision()
+
+
+def _batch_items(engine: Engine, inspection: int) -> list[int]:
+    with engine.connect() as conn:
+        items = list(
+            conn.execute(
+                text(f"SELECT checklist_item_id FROM {BATCH_FUNCTION}(:i)"), {"i": inspection}
+            ).scalars()
+        )
+        conn.rollback()  # the function logs its call
+    return items
+
+
+def test_revision_0003_orders_by_item_and_round_trips_up_down_up(fresh_engine: Engine) -> None:
+    before, revision = "0002_performance_v1", "0003_batch_item_order"
+    upgrade(fresh_engine, before)
+    with fresh_engine.begin() as conn:
+        inspection = insert_inspection(conn, "SHARED-1")
+        c = insert_item(conn, inspection, 2)
+        a, b = insert_item(conn, inspection, 1), insert_item(conn, inspection, 1)
+        for minute, item in enumerate([a, b, a, b, a]):
+            insert_media(conn, item, T0 + timedelta(minutes=minute))
+        insert_media(conn, c, T0 - timedelta(hours=1))
+    at_0002 = schema_snapshot(fresh_engine)
+    # Revision 0002's order: the photos of A and B, both at position 1, interleave.
+    assert _batch_items(fresh_engine, inspection) == [a, b, a, b, a, c]
+
+    upgrade(fresh_engine)
+    with fresh_engine.connect() as conn:
+        assert current_revision(conn) == head_revision() == revision
+    at_head = schema_snapshot(fresh_engine)
+    assert at_head["functions"] != at_0002["functions"]
+    assert {k: v for k, v in at_head.items() if k != "functions"} == {
+        k: v for k, v in at_0002.items() if k != "functions"
+    }, "0003 changes the batch function only"
+    assert _batch_items(fresh_engine, inspection) == [a, a, a, b, b, c]
+
+    downgrade(fresh_engine, before)
+    with fresh_engine.connect() as conn:
+        assert current_revision(conn) == before
+    assert schema_snapshot(fresh_engine) == at_0002
+    assert _batch_items(fresh_engine, inspection) == [a, b, a, b, a, c]
+
+    upgrade(fresh_engine)
+    assert schema_snapshot(fresh_engine) == at_head
+    assert _batch_items(fresh_engine, inspection) == [a, a, a, b, b, c]
+    with fresh_engine.connect() as conn:
+        analyze_tables(conn)
+        checks = validate_optimization(conn)
+        conn.commit()
+    assert [check for check in checks if not check.passed] == []
 
 
 def test_rerun_after_a_failed_concurrent_build_replaces_the_invalid_index(
