@@ -98,9 +98,10 @@ def inspection_page_stmt(
     )
     if query.status is not None:
         stmt = stmt.where(Inspection.status == query.status)
-    term = query.search.strip()
-    if term:
-        stmt = stmt.where(_SEARCH.ilike(like_pattern(term), escape="\\"))
+    # InspectionQuery has cleaned the term (db.records.clean_search): no control characters,
+    # trimmed, bounded; the same on PostgreSQL and SQLite.
+    if query.search:
+        stmt = stmt.where(_SEARCH.ilike(like_pattern(query.search), escape="\\"))
     if after is not None:
         stmt = stmt.where(_after(query.sort, after))
     return stmt.order_by(*_order(query.sort)).limit(limit)

@@ -18,13 +18,39 @@ class InspectionSort(enum.StrEnum):
     STATUS = "status"  # status, then newest first: ix_inspections_status_scheduled
 
 
+SEARCH_MAX_CHARS = 200
+"""The longest search term the list runs; longer input is cut. References, site names and
+addresses are far shorter, and every character costs the trigram index work."""
+
+# Control characters (C0, DEL, C1) and lone surrogates: PostgreSQL text cannot hold NUL, SQLite
+# cuts a LIKE pattern at it (so it matched every row), and a lone surrogate cannot be encoded.
+# The whitespace ones (tab, line breaks) become a space, so a pasted address still matches; the
+# rest are dropped.
+_SEARCH_SPACES = "\t\n\v\f\r\x1c\x1d\x1e\x1f\x85"
+_SEARCH_CLEANUP = {
+    **dict.fromkeys([*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0xD800, 0xE000)]),
+    **{ord(c): " " for c in _SEARCH_SPACES},
+}
+
+
+def clean_search(text: str) -> str:
+    """Search input as the list runs it, the same on PostgreSQL and SQLite: control characters
+    removed (see above), surrounding whitespace trimmed, at most SEARCH_MAX_CHARS."""
+    return text.translate(_SEARCH_CLEANUP).strip()[:SEARCH_MAX_CHARS].rstrip()
+
+
 @dataclass(frozen=True)
 class InspectionQuery:
-    """What the user asked the list to show."""
+    """What the user asked the list to show. The search is cleaned on construction
+    (clean_search), the one place search input is made safe: two inputs that differ only in
+    what cleaning removes are the same query."""
 
     search: str = ""
     status: str | None = None
     sort: InspectionSort = InspectionSort.NEWEST
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "search", clean_search(self.search))
 
 
 @dataclass(frozen=True, slots=True)

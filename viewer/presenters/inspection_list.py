@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -38,6 +37,7 @@ class InspectionListPresenter:
         self.restore_reference: str | None = None
         self._on_empty = on_empty
         self._on_failed = on_failed
+        self._shown_query = self.query  # the query of the rows on screen
         self._next_key: tuple[Any, ...] | None = None
         self._generation = 0
         window.query_changed.connect(self.set_query)
@@ -46,20 +46,27 @@ class InspectionListPresenter:
     def set_query(self, query: InspectionQuery) -> None:
         if query != self.query:
             self.query = query
-            self.tasks.spawn(self.load_first_page())
+            self.tasks.spawn(self._load_first_page(startup=False))
 
     async def load_first_page(self) -> None:
+        """The start-up load (and Retry's): only its failure becomes the start-up error page."""
+        await self._load_first_page(startup=True)
+
+    async def _load_first_page(self, *, startup: bool) -> None:
         if self.engine is None:
             return
         self._generation += 1
         generation = self._generation
+        query = self.query
         try:
-            page = await self._page(None)
+            page = await self._page(query, None)
         except Exception as exc:
-            self._failed(exc)
+            if generation == self._generation:
+                self._failed(exc, startup=startup)
             return
         if generation != self._generation:
             return  # the user typed on: a newer query owns the list
+        self._shown_query = query
         self._next_key = page.next_key
         self.window.show_inspections(page.rows, has_more=page.next_key is not None)
         self.window.show_status(
@@ -79,17 +86,19 @@ class InspectionListPresenter:
 
     async def _load_more(self, generation: int, after: tuple[Any, ...]) -> None:
         try:
-            page = await self._page(after)
+            # The next page of the rows on screen, which a failed search left in place.
+            page = await self._page(self._shown_query, after)
         except Exception as exc:
             self.window.inspections.fetch_failed()
-            self._failed(exc)
+            if generation == self._generation:
+                self._failed(exc, startup=False)
             return
         if generation != self._generation:
             return
         self._next_key = page.next_key
         self.window.append_inspections(page.rows, has_more=page.next_key is not None)
 
-    async def _page(self, after: tuple[Any, ...] | None) -> InspectionPage:
+    async def _page(self, query: InspectionQuery, after: tuple[Any, ...] | None) -> InspectionPage:
         assert self.engine is not None
         action = (
             self.metrics.action("load_page", page=1)
@@ -98,13 +107,15 @@ class InspectionListPresenter:
         )
         with action:
             async with self.engine.connect() as conn:
-                return await list_inspections(conn, self.query, after)
+                return await list_inspections(conn, query, after)
 
-    def _failed(self, exc: Exception) -> None:
-        if isinstance(exc, asyncio.CancelledError):
-            raise exc
+    def _failed(self, exc: Exception, *, startup: bool) -> None:
         message = f"The inspection list could not be loaded: {error_text(exc)}"
-        if self.window.inspections.rowCount() == 0:
+        if startup:
             self._on_failed(message)
-        else:
-            self.window.show_status(message)
+            return
+        # A failed search, filter, sort or page never takes the window away: the list keeps
+        # the rows it had (and pages on with their query), the search box stays for the next
+        # try, and asking for the same query again runs it again.
+        self.query = self._shown_query
+        self.window.show_status(message)
