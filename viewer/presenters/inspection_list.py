@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.metrics import QueryMetrics
 from db.queries import list_inspections
-from db.records import InspectionPage, InspectionQuery
+from db.records import InspectionPage, InspectionQuery, InspectionSummary
 from viewer.presenters.tasks import TaskSet, error_text
 from viewer.widgets.main_window import MainWindow
 
@@ -77,8 +77,7 @@ class InspectionListPresenter:
             self._on_empty()
             return
         wanted, self.restore_reference = self.restore_reference, None
-        row = next((i for i, r in enumerate(page.rows) if r.reference_code == wanted), 0)
-        self.window.select_inspection_row(row)
+        self.window.select_inspection_row(first_row(page.rows, wanted, prefer_photos=startup))
 
     def load_more(self) -> None:
         if self._next_key is not None:
@@ -119,3 +118,17 @@ class InspectionListPresenter:
         # try, and asking for the same query again runs it again.
         self.query = self._shown_query
         self.window.show_status(message)
+
+
+def first_row(
+    rows: Sequence[InspectionSummary], remembered: str | None, *, prefer_photos: bool
+) -> int:
+    """The row to select when a list arrives: the remembered inspection if it is there; at
+    start-up otherwise the newest one that has photos (a first start should show some), else
+    the first row."""
+    for i, rec in enumerate(rows):
+        if rec.reference_code == remembered:
+            return i
+    if prefer_photos:
+        return next((i for i, rec in enumerate(rows) if rec.media_count > 0), 0)
+    return 0
