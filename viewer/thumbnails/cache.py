@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -49,17 +49,6 @@ class _ByteLRU(LRUCache[ThumbnailKey, QImage]):
         return key, image
 
 
-def _lru_order(lru: _ByteLRU) -> list[tuple[ThumbnailKey, QImage]]:
-    """Entries least recently used first, without touching the cache or its counters."""
-    # Iterating a cachetools cache gives insertion order, not use order; only popitem() knows
-    # the latter, so drain a copy with the base class's popitem (no eviction callback).
-    drained = copy.copy(lru)
-    entries = []
-    while drained:
-        entries.append(LRUCache.popitem(drained))
-    return entries
-
-
 class ThumbnailCache:
     """Decoded thumbnails by (media id, size), for the GUI thread only (it takes no lock).
 
@@ -73,10 +62,15 @@ class ThumbnailCache:
         self._hits = 0
         self._misses = 0
         self._evictions = 0
-        self._lru = _ByteLRU(cap_bytes, self._count_eviction)
+        self._lru = _ByteLRU(cap_bytes, self._evicted)
+        # The keys least recently used first, kept alongside: cachetools iterates in insertion
+        # order and has no public view of its use order, and a copy of its cache shares the
+        # internals on some releases (draining one emptied the live cache).
+        self._recency: OrderedDict[ThumbnailKey, None] = OrderedDict()
 
-    def _count_eviction(self, _key: ThumbnailKey) -> None:
+    def _evicted(self, key: ThumbnailKey) -> None:
         self._evictions += 1
+        self._recency.pop(key, None)
 
     @property
     def cap_bytes(self) -> int:
@@ -93,6 +87,7 @@ class ThumbnailCache:
             self._misses += 1
         else:
             self._hits += 1
+            self._recency.move_to_end(key)
         return image
 
     def put(self, key: ThumbnailKey, image: QImage) -> bool:
@@ -103,28 +98,34 @@ class ThumbnailCache:
         """
         # A replacement is a new insertion: it must not count as an eviction nor keep the old
         # entry's place in the LRU order.
-        self._lru.pop(key, None)
+        self.discard(key)
         if image.isNull() or image_bytes(image) > self.cap_bytes:
             return False
-        self._lru[key] = image
+        self._lru[key] = image  # evicts (through _evicted) until the image fits
+        self._recency[key] = None
         return True
 
     def discard(self, key: ThumbnailKey) -> None:
         self._lru.pop(key, None)
+        self._recency.pop(key, None)
 
     def set_cap_bytes(self, cap_bytes: int) -> None:
         """Change the cap (from settings) keeping the entries that fit, most recent first."""
         if cap_bytes < 0:
             raise ValueError(f"cache cap must not be negative, got {cap_bytes}")
-        entries = _lru_order(self._lru)
-        self._lru = _ByteLRU(cap_bytes, self._count_eviction)
+        old = self._lru
+        # Reading the old cache moves its entries in its own order; it is dropped next anyway.
+        entries = [(key, old[key]) for key in self._recency]
+        self._lru = _ByteLRU(cap_bytes, self._evicted)
+        self._recency.clear()
         # Oldest first, so the newest end up most recently used and the oldest are evicted.
         for key, image in entries:
             self.put(key, image)
 
     def clear(self) -> None:
-        """Drop every entry; the counters keep the session's history."""
-        self._lru.clear()
+        """Drop every entry; the counters keep the session's history (dropping is no eviction)."""
+        self._lru = _ByteLRU(self.cap_bytes, self._evicted)
+        self._recency.clear()
 
     def __contains__(self, key: object) -> bool:
         return key in self._lru
@@ -134,7 +135,7 @@ class ThumbnailCache:
 
     def keys(self) -> Iterator[ThumbnailKey]:
         """Least recently used first (the next to be evicted)."""
-        return iter([key for key, _ in _lru_order(self._lru)])
+        return iter(list(self._recency))
 
     def stats(self) -> CacheStats:
         return CacheStats(

@@ -97,3 +97,33 @@ def test_lowering_the_cap_keeps_the_most_recently_used() -> None:
     assert list(cache.keys()) == [(3, 256), (0, 256)]
     assert cache.stats().cap_bytes == 200
     assert cache.stats().evictions == 2
+
+
+def test_reading_the_order_leaves_the_cache_as_it_was() -> None:
+    # On cachetools releases whose copy.copy() of a cache shares its internals (5.5.2 among
+    # them), listing the order by draining a copy emptied the live cache.
+    cache = ThumbnailCache(cap_bytes=1000)
+    for media_id in range(3):
+        cache.put((media_id, 256), _image(10))
+    cache.get((0, 256))
+    order = [(1, 256), (2, 256), (0, 256)]
+    assert list(cache.keys()) == order
+    assert list(cache.keys()) == order
+    assert (len(cache), cache.bytes) == (3, 120)
+    assert [cache.get(key) is not None for key in order] == [True, True, True]
+    cache.set_cap_bytes(1000)
+    assert list(cache.keys()) == order and cache.bytes == 120
+    assert cache.stats().evictions == 0
+
+
+def test_clear_and_discard_are_not_evictions() -> None:
+    cache = ThumbnailCache(cap_bytes=1000)
+    for media_id in range(3):
+        cache.put((media_id, 256), _image(10))
+    cache.discard((1, 256))
+    assert list(cache.keys()) == [(0, 256), (2, 256)]
+    cache.clear()
+    assert (len(cache), cache.bytes, list(cache.keys())) == (0, 0, [])
+    assert cache.stats().evictions == 0
+    cache.put((5, 256), _image(10))
+    assert list(cache.keys()) == [(5, 256)]
