@@ -79,6 +79,9 @@ class ThumbnailStats:
     workers: int
     decode_seconds: tuple[float, ...]  # recent original decodes, oldest first
     cache: CacheStats
+    decode_bytes_reserved: int  # estimated memory of the decodes running now
+    decode_bytes_peak: int  # the most ever reserved at once: never over the decode budget
+    decode_memory_waits: int  # decodes that waited for others to release memory
 
     @property
     def errors_total(self) -> int:

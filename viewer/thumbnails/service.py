@@ -14,15 +14,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
 from viewer.thumbnails.binding import binding_leaks_references
+from viewer.thumbnails.budget import DEFAULT_DECODE_MEMORY_BYTES, DecodeBudget
 from viewer.thumbnails.cache import ThumbnailCache, ThumbnailKey
-from viewer.thumbnails.decode import (
-    DEFAULT_MAX_PIXELS,
-    ErrorKind,
-    ThumbnailError,
-    decode_scaled,
-    error_for_os_error,
-)
-from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
+from viewer.thumbnails.decode import DEFAULT_MAX_PIXELS
+from viewer.thumbnails.disk_cache import DiskThumbnailCache
+from viewer.thumbnails.maker import DEFAULT_DISK_MAX_PX, ThumbnailMaker
 from viewer.thumbnails.requests import (
     GRID_SIZE,
     PREVIEW_SIZE,
@@ -33,9 +29,10 @@ from viewer.thumbnails.requests import (
     ThumbnailStats,
 )
 from viewer.thumbnails.scheduler import Job, Scheduler
-from viewer.thumbnails.write_backlog import DEFAULT_WRITE_BACKLOG_BYTES, WriteBacklog
+from viewer.thumbnails.write_backlog import DEFAULT_WRITE_BACKLOG_BYTES, Target, WriteBacklog
 
 __all__ = [
+    "DEFAULT_DECODE_MEMORY_BYTES",
     "DEFAULT_DISK_MAX_PX",
     "DEFAULT_SHUTDOWN_TIMEOUT_S",
     "DEFAULT_WRITE_BACKLOG_BYTES",
@@ -52,11 +49,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
 WORKER_THREAD_PREFIX = "thumbnail-worker"
-# Larger sizes skip the disk cache. Measured on the demo's 12 MP JPEGs: a 1024 px PNG takes
-# about 50 ms to write and 20 ms to read back, against 25-50 ms to decode the original at that
-# size, so the xx-large flavour would slow the preview down; 256 px: 3 ms write, 2 ms read,
-# against 8-30 ms of decoding.
-DEFAULT_DISK_MAX_PX = 512
 
 
 class ThumbnailService(QObject):
@@ -94,6 +86,7 @@ class ThumbnailService(QObject):
         recent_timings: int = 1000,
         write_backlog_bytes: int = DEFAULT_WRITE_BACKLOG_BYTES,
         disk_max_px: int = DEFAULT_DISK_MAX_PX,
+        decode_memory_bytes: int = DEFAULT_DECODE_MEMORY_BYTES,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -103,8 +96,15 @@ class ThumbnailService(QObject):
             raise ValueError(f"need at least one worker thread, got {count}")
         self.cache = cache if cache is not None else ThumbnailCache()
         self.disk_cache = disk_cache
-        self.max_pixels = max_pixels
-        self.disk_max_px = disk_max_px
+        # Its own lock: a worker waits for memory without holding the service's.
+        self.decode_budget = DecodeBudget(decode_memory_bytes)
+        self._maker = ThumbnailMaker(
+            disk_cache,
+            self.decode_budget,
+            self._find_pending,
+            max_pixels=max_pixels,
+            disk_max_px=disk_max_px,
+        )
 
         # Guarded by _lock: shared with the workers.
         self._lock = threading.Lock()
@@ -224,6 +224,9 @@ class ThumbnailService(QObject):
             workers=len(self._threads),
             decode_seconds=tuple(self._decode_seconds),
             cache=self.cache.stats(),
+            decode_bytes_reserved=self.decode_budget.reserved,
+            decode_bytes_peak=self.decode_budget.peak,
+            decode_memory_waits=self.decode_budget.waits,
         )
 
     def is_idle(self) -> bool:
@@ -244,6 +247,7 @@ class ThumbnailService(QObject):
                 self._stopping = True
                 self._cancelled += self._jobs.clear()
                 self._work_available.notify_all()
+            self.decode_budget.close()  # a worker waiting for memory gives its job up
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -274,7 +278,10 @@ class ThumbnailService(QObject):
                 self._store(write)
                 continue
             assert job is not None
-            outcome, write = self._produce(job.request)
+            produced = self._maker.produce(job.request)
+            if produced is None:  # stopping
+                continue
+            outcome, write = produced
             try:
                 self._outcome_ready.emit(outcome)
             except RuntimeError:  # the QObject was deleted without shutdown(): nobody listens
@@ -290,6 +297,10 @@ class ThumbnailService(QObject):
         with self._lock:
             return bool(self._jobs.queued) and self._writes.defer(write)
 
+    def _find_pending(self, target: Target) -> DiskWrite | None:
+        with self._lock:
+            return self._writes.find(target)
+
     def _store(self, write: DiskWrite) -> None:
         """Write a thumbnail the backlog knows is being written (so lookups find it meanwhile)."""
         assert self.disk_cache is not None
@@ -300,60 +311,6 @@ class ThumbnailService(QObject):
         finally:
             with self._lock:
                 self._writes.done(write)
-
-    def _produce(self, request: ThumbnailRequest) -> tuple[Outcome, DiskWrite | None]:
-        started = time.perf_counter()
-        try:
-            image, source, seconds, write = self._make(request)
-        except ThumbnailError as exc:
-            elapsed = time.perf_counter() - started
-            return Outcome(request.key, None, None, elapsed, exc.kind, exc.reason), None
-        except Exception as exc:  # a bug: keep the worker alive, log the traceback
-            log.exception(
-                "thumbnail of media %s (%s) failed", request.media_id, request.storage_key
-            )
-            elapsed = time.perf_counter() - started
-            reason = f"Unexpected error: {exc!r}"
-            return Outcome(request.key, None, None, elapsed, ErrorKind.INTERNAL, reason), None
-        return Outcome(request.key, image, source, seconds), write
-
-    def _make(self, request: ThumbnailRequest) -> tuple[QImage, Source, float, DiskWrite | None]:
-        flavour = (
-            flavour_for(request.size_px)
-            if self.disk_cache is not None and request.size_px <= self.disk_max_px
-            else None
-        )
-        original: OriginalFile | None = None
-        path = request.source_file()
-        if self.disk_cache is not None and flavour is not None:
-            started = time.perf_counter()
-            try:
-                original = OriginalFile.from_path(path)
-            except OSError as exc:
-                raise error_for_os_error(exc) from exc
-            if original.size == 0:
-                raise ThumbnailError(ErrorKind.EMPTY, "Empty file (0 bytes)")
-            # The standard: no thumbnail of a file the user may no longer read.
-            if not os.access(original.path, os.R_OK):
-                raise ThumbnailError(ErrorKind.UNREADABLE, "Permission denied")
-            target = (original.uri, flavour.size_px)
-            with self._lock:
-                pending = self._writes.find(target)
-            # Decoded but not yet written: as good as on disk, if the original is unchanged.
-            image = (
-                pending.image
-                if pending is not None and pending.original == original
-                else self.disk_cache.load(original, request.size_px)
-            )
-            if image is not None:
-                seconds = time.perf_counter() - started
-                return _fit(image, request.size_px), Source.DISK, seconds, None
-        size = flavour.size_px if flavour is not None else request.size_px
-        started = time.perf_counter()
-        image = decode_scaled(path, size, self.max_pixels)
-        seconds = time.perf_counter() - started
-        write = None if original is None else DiskWrite(original, image, request.size_px, size)
-        return _fit(image, request.size_px), Source.DECODE, seconds, write
 
     # --- back on the GUI thread -----------------------------------------------------------
 
@@ -385,14 +342,3 @@ class ThumbnailService(QObject):
         else:
             assert outcome.kind is not None
             self.thumbnail_failed.emit(media_id, size_px, outcome.kind.value, outcome.reason)
-
-
-def _fit(image: QImage, size_px: int) -> QImage:
-    if max(image.width(), image.height()) <= size_px:
-        return image
-    return image.scaled(
-        size_px,
-        size_px,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )

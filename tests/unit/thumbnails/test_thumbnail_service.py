@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PosixPath
@@ -17,7 +18,7 @@ from PySide6.QtGui import QImage
 
 from db.storage import LocalStore
 from tests.fixtures_images import BAD_FILES, thumbnail_threads, write_jpeg
-from viewer.thumbnails import service as service_module
+from viewer.thumbnails import maker as maker_module
 from viewer.thumbnails.decode import ErrorKind
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, file_uri
 from viewer.thumbnails.placeholder import placeholder
@@ -163,14 +164,7 @@ def test_each_bad_file_fails_with_its_kind_while_the_good_ones_load(
     assert deliveries.kinds() == expected
     assert all(reason for _, _, _, reason in deliveries.failed)
     stats = service.stats()
-    assert dict(stats.errors) == {
-        "missing": 1,
-        "empty": 1,
-        "corrupt": 2,  # truncated, damaged header
-        "not_image": 1,
-        "unsupported": 2,  # HEIC, unknown bytes
-        "too_large": 1,
-    }
+    assert dict(stats.errors) == Counter(expected.values())
     assert stats.errors_total == len(BAD_FILES)
     for kind in set(expected.values()):
         tile = placeholder(kind, GRID_SIZE)
@@ -209,7 +203,7 @@ def test_a_bug_fault_injected_is_reported_as_internal_and_the_worker_survives(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    real_decode = service_module.decode_scaled
+    real_decode = maker_module.decode_scaled
     broken = write_jpeg(tmp_path / "broken.jpg", 64, 48)
 
     def decode_with_a_bug(path: Path, size_px: int, max_pixels: int) -> QImage:
@@ -217,10 +211,10 @@ def test_a_bug_fault_injected_is_reported_as_internal_and_the_worker_survives(
             raise ZeroDivisionError("a bug")
         return real_decode(path, size_px, max_pixels)
 
-    monkeypatch.setattr(service_module, "decode_scaled", decode_with_a_bug)
+    monkeypatch.setattr(maker_module, "decode_scaled", decode_with_a_bug)
     service = make_service(workers=1)
     deliveries = _listen(service)
-    with caplog.at_level(logging.ERROR, logger=service_module.__name__):
+    with caplog.at_level(logging.ERROR, logger=maker_module.__name__):
         service.request(ThumbnailRequest.for_file(1, broken, GRID_SIZE))
         service.request(ThumbnailRequest.for_file(2, write_jpeg(tmp_path / "fine.jpg", 64, 48)))
         qtbot.waitUntil(lambda: deliveries.count == 2, timeout=WAIT_MS)
