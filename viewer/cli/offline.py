@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from db.config import os_error_text
 from db.engine import make_engine
-from db.errors import ConfigError
+from db.errors import ConfigError, KnownError
 from db.models import InspectionStatus
 from db.offline import BUNDLE_SUFFIX, BundleArchive
 from viewer.cli.context import Context, phase_progress
+from viewer.cli.database.health import require_newest_schema
 from viewer.cli.gui import screenshot_path
 from viewer.cli.options import PROG, Subparsers
 from viewer.console import err, out
@@ -79,6 +81,8 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
+            with engine.connect() as conn:
+                require_newest_schema(conn)
             with phase_progress() as report:
                 summary = export_bundle(
                     engine,
@@ -89,6 +93,12 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
                     progress=report,
                     thumbnailer=thumbnailer,
                 )
+        except (ConnectionError, TimeoutError):
+            raise
+        except OSError as exc:  # writing the bundle: a full disk is the likely one
+            raise KnownError(
+                f"export failed, no bundle was written: {os_error_text(exc, target_file)}"
+            ) from exc
         finally:
             engine.dispose()
     out.print(

@@ -47,16 +47,35 @@ def print_checks(title: str, rows: list[tuple[str, str, str]]) -> None:
     out.print(table)
 
 
+def require_newest_schema(conn: Connection) -> None:
+    """A KnownError naming the command to run unless the database is at the newest schema (a
+    query on a missing table would otherwise be the user's first news of it)."""
+    current = migrate.current_revision(conn)
+    head = migrate.head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise KnownError(
+            f"the database has no inspection tables yet: run `{PROG} db upgrade` first"
+        )
+    if current not in {rev for rev, _ in migrate.revision_chain()}:
+        raise KnownError(
+            f"the database is at schema revision {current}, which this version of {PROG} "
+            "does not know (a newer version migrated it): update the app"
+        )
+    raise KnownError(
+        f"the database is at schema revision {current}, not the newest ({head}): "
+        f"run `{PROG} db upgrade` first"
+    )
+
+
 def _on_migrated(ctx: Context, query: Callable[[Connection], T]) -> T:
     """Run one read-only query function on a database at the newest schema."""
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
             with engine.connect() as conn:
-                if migrate.current_revision(conn) != migrate.head_revision():
-                    raise KnownError(
-                        f"the database is not at the newest schema: run `{PROG} db upgrade` first"
-                    )
+                require_newest_schema(conn)
                 return query(conn)
         finally:
             engine.dispose()

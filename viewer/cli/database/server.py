@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 
-from db.config import libpq_url
+from db.config import libpq_url, mask_url
 from db.embedded import bundled_bin, running_postmaster_pid, stop_server
 from db.errors import ConfigError, KnownError
 from viewer.cli.context import Context
@@ -24,9 +24,19 @@ def add_parsers(actions: Subparsers, parents: list[argparse.ArgumentParser]) -> 
     actions.add_parser("stop", parents=parents, help="stop the embedded server").set_defaults(
         handler=run_stop
     )
-    actions.add_parser(
-        "url", parents=parents, help="print a libpq URL that psql accepts"
-    ).set_defaults(handler=run_url)
+    url = actions.add_parser(
+        "url",
+        parents=parents,
+        help="print the database's libpq URL (the password as *** unless --show-password)",
+        description="Print the database's URL in the form psql accepts. A password in it "
+        "(user:password@ or ?password=) is shown as *** unless --show-password is given.",
+    )
+    url.add_argument(
+        "--show-password",
+        action="store_true",
+        help="print the password in clear (it then shows in the terminal and its history)",
+    )
+    url.set_defaults(handler=run_url)
     psql = actions.add_parser(
         "psql",
         parents=parents,
@@ -62,7 +72,7 @@ def run_start(args: argparse.Namespace, ctx: Context) -> int:
     with err.status("Starting the embedded PostgreSQL server..."):
         target = ctx.database.open(keep_running=True)
     ctx.database.close()  # the handle goes; the server stays until `db stop`
-    out.print(libpq_url(target.url), markup=False, soft_wrap=True)
+    out.print(mask_url(target.url), markup=False, soft_wrap=True)
     return 0
 
 
@@ -77,7 +87,9 @@ def run_stop(args: argparse.Namespace, ctx: Context) -> int:
 
 def run_url(args: argparse.Namespace, ctx: Context) -> int:
     if not ctx.database.is_embedded:
-        out.print(libpq_url(ctx.database.open().url), markup=False, soft_wrap=True)
+        url = ctx.database.open().url
+        shown = libpq_url(url) if args.show_password else mask_url(url)
+        out.print(shown, markup=False, soft_wrap=True)
         return 0
     if running_postmaster_pid(ctx.paths.pgdata) is None:
         err.print(
@@ -109,8 +121,12 @@ def run_psql(args: argparse.Namespace, ctx: Context) -> int:
     with ctx.target() as target:
         env = dict(os.environ)
         url = target.url
-        if url.password:
-            env["PGPASSWORD"] = str(url.password)  # kept off the command line (ps shows it)
-            url = url.set(password=None)
+        # The password is kept off the command line (ps shows it), in either place it may be.
+        query = dict(url.query)
+        in_query = query.pop("password", None)
+        password = url.password or in_query
+        if password:
+            env["PGPASSWORD"] = str(password)
+            url = url._replace(password=None).set(query=query)
         cmd = [_psql_binary(target.embedded), libpq_url(url), *args.psql_args]
         return subprocess.call(cmd, env=env)
