@@ -1,6 +1,7 @@
 """Offline bundles (.ivbundle): the format, the checked archive, export, and opening one."""
 
 from db.offline.archive import BundleArchive, sha256_file
+from db.offline.cache import PruneResult, prune_bundle_cache
 from db.offline.export import (
     PHASE_FINISH,
     PHASE_MEDIA,
@@ -15,10 +16,13 @@ from db.offline.format import (
     FORMAT_VERSION,
     MANIFEST_NAME,
     THUMBNAIL_SIZE_PX,
+    BundleChecksumError,
     BundleCorruptError,
     BundledInspection,
     BundleError,
     BundleFormatError,
+    BundleLimits,
+    BundleTooLargeError,
     BundleUnsafeError,
     FileEntry,
     Manifest,
@@ -40,9 +44,12 @@ __all__ = [
     "TABLE_COLUMNS",
     "THUMBNAIL_SIZE_PX",
     "BundleArchive",
+    "BundleChecksumError",
     "BundleCorruptError",
     "BundleError",
     "BundleFormatError",
+    "BundleLimits",
+    "BundleTooLargeError",
     "BundleUnsafeError",
     "BundledInspection",
     "CancelCheck",
@@ -51,11 +58,13 @@ __all__ = [
     "FileEntry",
     "Manifest",
     "OfflineBundle",
+    "PruneResult",
     "Thumbnailer",
     "UnavailableMedia",
     "bundle_engine",
     "encode_timestamp",
     "export_bundle",
     "open_bundle",
+    "prune_bundle_cache",
     "sha256_file",
 ]

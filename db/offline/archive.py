@@ -13,16 +13,23 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
+from db.offline.cache import CacheFolder
 from db.offline.format import (
     CHUNK_BYTES,
+    DATABASE_NAME,
     MANIFEST_NAME,
     MAX_MANIFEST_BYTES,
+    BundleChecksumError,
     BundleCorruptError,
     BundleError,
     BundleFormatError,
+    BundleLimits,
+    BundleTooLargeError,
     BundleUnsafeError,
     FileEntry,
     Manifest,
+    megabytes,
+    refused_entry_message,
     unsafe_entry_reason,
 )
 
@@ -44,19 +51,28 @@ def sha256_file(path: Path) -> str:
 
 
 class BundleArchive:
-    """A bundle opened read-only: names checked, manifest parsed, files extracted on demand.
+    """A bundle opened read-only: names and sizes checked, manifest parsed, files extracted on
+    demand into its own folder of the cache.
 
-    Every extracted file is checked against the manifest's SHA-256 and size before it is given
-    out, once per process (later calls return the checked path). Thread-safe: thumbnail workers
-    may ask for photos concurrently. The bundle file itself is only ever read.
+    Every extracted file is bounded by `limits` (never by what the bundle says alone) and
+    checked against the manifest's SHA-256 and size before it is given out, once per process
+    (later calls return the checked path). Thread-safe: thumbnail workers may ask for photos
+    concurrently. The bundle file itself is only ever read.
+
+    Opening reads the archive's directory and manifest (bounded by MAX_MANIFEST_BYTES) and
+    extracts nothing; `extract` is blocking I/O (up to `limits.media_bytes` copied and hashed):
+    never call it on the GUI thread. The app calls it from open_bundle (via asyncio.to_thread),
+    the thumbnail workers and the thumbnail prefetch thread.
     """
 
-    def __init__(self, path: Path, cache_root: Path) -> None:
+    def __init__(self, path: Path, cache_root: Path, limits: BundleLimits | None = None) -> None:
         self.path = path
         self.name = path.name
+        self.limits = limits or BundleLimits()
         self._lock = threading.Lock()
         self._checked: set[str] = set()
         self._entry_locks: dict[str, threading.Lock] = {}
+        self._folder: CacheFolder | None = None
         self._file = _open_read_only(path)
         try:
             self._zip = _open_zip(self._file, self.name)
@@ -64,6 +80,7 @@ class BundleArchive:
             manifest_bytes = self._read_manifest(infos)
             self.manifest = Manifest.from_json(manifest_bytes, self.name)
             self._check_listing(infos)
+            self._check_expansion(os.fstat(self._file.fileno()).st_size)
         except BaseException:
             self._file.close()
             raise
@@ -75,6 +92,10 @@ class BundleArchive:
     def close(self) -> None:
         self._zip.close()
         self._file.close()
+        with self._lock:
+            folder, self._folder = self._folder, None
+        if folder is not None:
+            folder.release()  # a prune may evict it from now on
 
     def __enter__(self) -> BundleArchive:
         return self
@@ -83,19 +104,30 @@ class BundleArchive:
         self.close()
 
     def extract(self, name: str) -> Path:
-        """The checked copy of entry `name` in the cache folder (extracted on first use)."""
+        """The checked copy of entry `name` in the cache folder (extracted on first use).
+
+        Blocking: off the GUI thread. BundleTooLargeError for an entry over its limit (nothing
+        is written), BundleCorruptError for one that does not match the manifest."""
         entry = self.manifest.files.get(name)
         if entry is None:
             raise BundleCorruptError(f"{self.name} has no file {name!r}")
+        limit = self.limits.for_entry(name)
+        if entry.size > limit:
+            raise BundleTooLargeError(
+                f"{name} in {self.name} has {megabytes(entry.size)}, over the limit of "
+                f"{megabytes(limit)}, so it was not extracted"
+            )
         target = self.cache_dir / name  # name matched the whitelist: no separators but one "/"
         with self._lock:
             if name in self._checked:
                 return target
             entry_lock = self._entry_locks.setdefault(name, threading.Lock())
+            if self._folder is None:
+                self._folder = self._hold_folder()
         with entry_lock:
             if name not in self._checked:
                 if not (target.is_file() and _matches(target, entry)):
-                    self._extract_checked(name, entry, target)
+                    self._extract_checked(name, entry, target, limit)
                 with self._lock:
                     self._checked.add(name)
         return target
@@ -111,8 +143,7 @@ class BundleArchive:
             reason = unsafe_entry_reason(info)
             if reason is not None:
                 raise BundleUnsafeError(
-                    f"{self.name} was refused: its entry {info.filename!r} has {reason}, "
-                    "which could write outside the bundle's folder"
+                    refused_entry_message(self.name, f"its entry {info.filename!r}", reason)
                 )
             if info.filename in infos:
                 raise BundleUnsafeError(
@@ -157,26 +188,55 @@ class BundleArchive:
                     f"its manifest says {self.manifest.files[name].size:,}"
                 )
 
+    def _check_expansion(self, bundle_bytes: int) -> None:
+        """Refuse, before anything is extracted, a bundle that would expand past our limits."""
+        database = self.manifest.files[DATABASE_NAME].size
+        if database > self.limits.database_bytes:
+            raise BundleTooLargeError(
+                f"{self.name} was refused: its database would expand to {megabytes(database)}, "
+                f"over the limit of {megabytes(self.limits.database_bytes)}"
+            )
+        # The manifest's sizes are the archive's own (_check_listing) and every extraction
+        # stops at its entry's size, so this bounds all a bundle can ever write to the cache.
+        total = sum(entry.size for entry in self.manifest.files.values())
+        if total > bundle_bytes + self.limits.expansion_bytes:
+            raise BundleTooLargeError(
+                f"{self.name} was refused: its files would expand to {megabytes(total)}, more "
+                f"than {megabytes(self.limits.expansion_bytes)} over the bundle's own "
+                f"{megabytes(bundle_bytes)}"
+            )
+
     # --- extraction ------------------------------------------------------------------------
 
-    def _extract_checked(self, name: str, entry: FileEntry, target: Path) -> None:
+    def _hold_folder(self) -> CacheFolder:
+        try:
+            return CacheFolder(self.cache_dir)
+        except OSError as exc:
+            raise BundleError(
+                f"cannot use the cache folder {self.cache_dir} for {self.name}: "
+                f"{exc.strerror or exc}"
+            ) from None
+
+    def _extract_checked(self, name: str, entry: FileEntry, target: Path, limit: int) -> None:
         tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
         digest = hashlib.sha256()
         size = 0
+        # Our limit as well as the entry's size: whatever the local header or the deflate
+        # stream say, no more than this is ever written.
+        bound = min(entry.size, limit)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with self._reading(name), self._zip.open(name) as src, tmp.open("xb") as dst:
-                # Bounded by the manifest's size: a lying local header cannot fill the disk.
-                while chunk := src.read(min(CHUNK_BYTES, entry.size - size + 1)):
+                while chunk := src.read(min(CHUNK_BYTES, bound - size + 1)):
                     size += len(chunk)
-                    if size > entry.size:
+                    if size > bound:
                         break
                     digest.update(chunk)
                     dst.write(chunk)
             if size != entry.size or digest.hexdigest() != entry.sha256:
-                raise BundleCorruptError(
-                    f"{self.name} is damaged: {name} does not match its SHA-256 checksum; "
-                    "the file was refused"
+                raise BundleChecksumError(
+                    f"{self.name} is damaged: {name} does not match its checksum (SHA-256), "
+                    "so it was refused"
                 )
             os.replace(tmp, target)
         except OSError as exc:

@@ -75,29 +75,83 @@ class BundleCorruptError(BundleError):
     """Truncated, damaged or inconsistent: a checksum or size does not match the manifest."""
 
 
+class BundleChecksumError(BundleCorruptError):
+    """An entry whose bytes are not the ones the manifest lists (its SHA-256 or size differ)."""
+
+
 class BundleUnsafeError(BundleError):
     """Entries that would be written outside their folder (path traversal, links): refused."""
+
+
+class BundleTooLargeError(BundleError):
+    """An entry, or the bundle as a whole, would expand past one of the BundleLimits."""
+
+
+# --- limits of our own -----------------------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class BundleLimits:
+    """What one bundle may make the app write to its cache, whatever its manifest claims.
+
+    A bundle is an untrusted file: a small deflated entry can expand a thousandfold, so each
+    extraction is bounded by these, checked before it starts and again while it streams.
+    """
+
+    database_bytes: int = 512 * MB
+    # The thumbnail decoder's own file limit (viewer.thumbnails.decode.DEFAULT_MAX_FILE_BYTES):
+    # a larger photo could never be shown, so it is never extracted either.
+    media_bytes: int = 256 * MB
+    thumbnail_bytes: int = 2 * MB  # a 256 px PNG is ~0.1 MB
+    # All entries of one bundle together: at most the bundle file's own size plus this. Photos
+    # are stored uncompressed, so only the deflated database can make a bundle grow at all.
+    expansion_bytes: int = 512 * MB
+    # The folder of extracted bundles (<cache>/bundles), pruned least recently used first.
+    cache_bytes: int = 2048 * MB
+
+    def for_entry(self, name: str) -> int:
+        """The most bytes entry `name` may extract to."""
+        if name == DATABASE_NAME:
+            return self.database_bytes
+        if name.startswith("thumbnails/"):
+            return self.thumbnail_bytes
+        return self.media_bytes
+
+
+def megabytes(n: int) -> str:
+    """A size for messages, in the binary megabytes the limits are set in."""
+    if n < MB:
+        return f"{n:,} bytes"
+    return f"{n / MB:,.1f}".removesuffix(".0") + " MB"
 
 
 # --- entry names -------------------------------------------------------------------------------
 
 
 def unsafe_entry_reason(info: zipfile.ZipInfo) -> str | None:
-    """Why an archive entry could escape its target folder, or None if its name is harmless."""
+    """Why an archive entry could escape its target folder (a clause: "its name is an absolute
+    path"), or None if it is harmless."""
     name = info.filename
     if "\x00" in name:
-        return "a NUL byte in its name"
+        return "its name has a NUL byte"
     if "\\" in name:
-        return "a backslash in its name"
+        return "its name has a backslash"
     if name.startswith("/"):
-        return "an absolute path"
+        return "its name is an absolute path"
     if _DRIVE.match(name):
-        return "a drive letter"
+        return "its name starts with a drive letter"
     if any(part in ("", ".", "..") for part in name.split("/")):
-        return "a relative path component"
+        return "its name has an empty, '.' or '..' path component"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "it is a symbolic link"
     return None
+
+
+def refused_entry_message(bundle_name: str, subject: str, reason: str) -> str:
+    """The one wording of an unsafe entry, for the archive's entries and the manifest's alike."""
+    return f"{bundle_name} was refused: {subject} could write outside its folder ({reason})"
 
 
 def is_known_entry(name: str) -> bool:
@@ -295,7 +349,7 @@ def _check_listed_name(name: str, bundle_name: str) -> None:
     reason = unsafe_entry_reason(zipfile.ZipInfo(name))
     if reason is not None:
         raise BundleUnsafeError(
-            f"{bundle_name} was refused: its manifest lists {name!r}, which has {reason}"
+            refused_entry_message(bundle_name, f"the file {name!r} in its manifest", reason)
         )
     if name == MANIFEST_NAME or not is_known_entry(name):
         raise ValueError(f"unexpected file {name!r}")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,11 +15,14 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db.offline.archive import BundleArchive
-from db.offline.format import DATABASE_NAME, Manifest
+from db.offline.cache import prune_bundle_cache
+from db.offline.format import DATABASE_NAME, BundleLimits, Manifest
 from db.offline.schema import BundleTimestamp, check_database
 
 if TYPE_CHECKING:
     from db.storage.bundle import BundleStore
+
+log = logging.getLogger(__name__)
 
 
 class OfflineBundle:
@@ -48,25 +52,36 @@ class OfflineBundle:
         self.archive.close()
 
 
-def open_bundle(path: Path, cache_root: Path) -> OfflineBundle:
+def open_bundle(path: Path, cache_root: Path, limits: BundleLimits | None = None) -> OfflineBundle:
     """Check a bundle and open its database read-only; photos are checked on first use.
 
-    Blocking (reads the archive's directory, extracts and hashes the database): call it off
-    the GUI thread. Every problem with the file is a BundleError with a message for the user.
+    Blocking (reads the archive's directory, extracts and hashes the database, up to
+    `limits.database_bytes`, and prunes the bundle cache to `limits.cache_bytes`): call it off
+    the GUI thread, as the app does (OfflineBundleSource.open, via asyncio.to_thread). Every
+    problem with the file is a BundleError with a message for the user.
     """
     # Imported here: db.storage.bundle reads bundles with this package's archive, so a module
     # level import would make importing db.storage.bundle first a circular import.
     from db.storage.bundle import BundleStore
 
-    archive = BundleArchive(Path(path), cache_root)
+    archive = BundleArchive(Path(path), cache_root, limits)
     try:
         database = archive.extract(DATABASE_NAME)
         check_database(database, archive.name)
+        _prune_cache(archive)
         engine = bundle_engine(database)
     except BaseException:
         archive.close()
         raise
     return OfflineBundle(archive, BundleStore(archive), engine)
+
+
+def _prune_cache(archive: BundleArchive) -> None:
+    """After the database is extracted, so the cap counts this bundle too (never evicted)."""
+    try:
+        prune_bundle_cache(archive.cache_dir.parent, archive.limits.cache_bytes, archive.cache_dir)
+    except OSError as exc:  # a full cache is no reason to refuse a good bundle
+        log.warning("cannot prune the bundle cache %s: %s", archive.cache_dir.parent, exc)
 
 
 def bundle_engine(database: Path) -> AsyncEngine:

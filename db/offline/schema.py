@@ -160,14 +160,29 @@ def _sqlite_value(value: object) -> object:
 _Schema = tuple[int, int, list[tuple[Any, ...]]]
 
 
+# The check reads a handful of schema rows (about 200 SQLite VM steps); a hostile file with a
+# huge schema is cut off here.
+MAX_CHECK_STEPS = 1_000_000
+_STEPS_PER_CALL = 100
+
+
 def check_database(path: Path, bundle_name: str) -> None:
     """Refuse a database whose schema is not exactly SCHEMA_SQL's, before any query runs on it.
 
     The checksum only says the file is the one the manifest lists, and a hand-made bundle lists
-    what it likes: views, triggers or other tables in place of ours are refused here."""
+    what it likes: views (a recursive one would never finish), triggers or other tables in place
+    of ours are refused here, by reading the schema only. Blocking: off the GUI thread."""
     try:
         con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
         try:
+            calls = 0
+
+            def bounded() -> int:
+                nonlocal calls
+                calls += 1
+                return int(calls * _STEPS_PER_CALL > MAX_CHECK_STEPS)  # non-zero interrupts
+
+            con.set_progress_handler(bounded, _STEPS_PER_CALL)
             actual = _schema_of(con)
         finally:
             con.close()

@@ -9,8 +9,10 @@ from db.offline.archive import BundleArchive
 from db.offline.format import (
     SHA256_PATTERN,
     THUMBNAIL_SIZE_PX,
+    BundleChecksumError,
     BundleCorruptError,
     BundleError,
+    BundleTooLargeError,
     UnavailableMedia,
     thumbnail_entry_name,
 )
@@ -28,10 +30,19 @@ from db.storage.local import error_for_os_error
 log = logging.getLogger(__name__)
 
 
+# Why a photo listed as unavailable in the manifest is not there: its bytes were wrong at
+# export (damaged), or the source could not deliver it (missing, as far as the bundle goes).
+_DAMAGED_AT_EXPORT = frozenset({"checksum_mismatch", "empty"})
+
+
 class BundleStore(MediaStore):
     """Read-only; each photo is extracted to the bundle's cache folder and checked against its
-    SHA-256 on first use (BundleArchive.extract). The archive belongs to the opened bundle,
-    which closes it."""
+    SHA-256 on first use (BundleArchive.extract), within the archive's BundleLimits. The
+    archive belongs to the opened bundle, which closes it.
+
+    `local_path`, `read`, `read_range`, `stat` and `ready_thumbnail` may extract (blocking I/O,
+    up to a photo's limit): the app calls them from the thumbnail workers, never the GUI thread.
+    """
 
     writable = False
 
@@ -46,8 +57,16 @@ class BundleStore(MediaStore):
         entry = self._entry(key)
         try:
             return self.archive.extract(entry)
+        except BundleChecksumError:
+            raise MediaDamaged(
+                key,
+                f"Photo {PurePosixPath(key).name} is damaged: it does not match its checksum "
+                f"(SHA-256) in {self.archive.name}",
+            ) from None
         except BundleCorruptError as exc:
             raise MediaDamaged(key, str(exc)) from None
+        except BundleTooLargeError as exc:
+            raise MediaTooLarge(key, str(exc)) from None
         except BundleError as exc:  # the cache folder cannot be written
             raise StoreUnreachable(key, str(exc)) from None
 
@@ -101,7 +120,11 @@ class BundleStore(MediaStore):
         entry = self.archive.manifest.media.get(key)
         if entry is None:
             gone = self._unavailable.get(key)
-            why = gone.detail if gone is not None else "it is not in this bundle"
             name = PurePosixPath(key).name
+            if gone is not None and gone.reason in _DAMAGED_AT_EXPORT:
+                raise MediaDamaged(
+                    key, f"Photo {name} is damaged and was not taken offline: {gone.detail}"
+                )
+            why = gone.detail if gone is not None else "it is not in this bundle"
             raise MediaMissing(key, f"Photo {name} was not taken offline: {why}")
         return entry

@@ -38,7 +38,7 @@ from db.offline import (
 )
 from db.queries import list_inspections
 from db.records import ChecklistEntry, InspectionMedia, InspectionSummary
-from db.storage import MediaMissing, MediaStore, open_store
+from db.storage import MediaDamaged, MediaMissing, MediaStore, StorageError, open_store
 from viewer.thumbnails.export import png_thumbnail
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,8 +196,11 @@ def test_unreadable_source_photos_are_listed_as_unavailable_and_the_rest_exporte
     bad = [m for m in items if m.storage_key in gone]
     assert len(bad) == 4, "the rows are there, so the reviewer sees a photo is missing"
     for item in bad:
-        with pytest.raises(MediaMissing, match="was not taken offline"):
+        with pytest.raises(StorageError, match="was not taken offline") as caught:
             bundle.store.local_path(item.storage_key)
+        # What was wrong at export is what the viewer says: missing, or damaged.
+        expected = MediaMissing if gone[item.storage_key].reason == "missing" else MediaDamaged
+        assert type(caught.value) is expected, item.storage_key
     good = [m for m in items if m.storage_key not in gone]
     assert good and all(
         sha256_file(bundle.store.local_path(m.storage_key)) == m.sha256 for m in good
@@ -316,6 +319,54 @@ def test_offline_gui_with_network_fault_injected_shows_the_bundle(
     assert "NETWORK ATTEMPT" not in proc.stderr
     assert (tmp_path / "offline.png").stat().st_size > 0
     assert not (tmp_path / "data" / "pgdata").exists()
+
+
+# The same window, with every extraction and prune recording the thread it ran on.
+_GUI_THREADS_SCRIPT = """
+import sys, threading
+import db.offline.archive as archive, db.offline.open as opening
+calls = []
+def recorded(name, real):
+    def call(*args, **kwargs):
+        calls.append((name, threading.current_thread() is threading.main_thread()))
+        return real(*args, **kwargs)
+    return call
+archive.BundleArchive._extract_checked = recorded(
+    "extract", archive.BundleArchive._extract_checked
+)
+opening.prune_bundle_cache = recorded("prune", opening.prune_bundle_cache)
+from pathlib import Path
+from db.config import resolve_paths
+from viewer.app import run_offline_gui
+data, bundle, shot = (Path(a) for a in sys.argv[1:4])
+code = run_offline_gui(bundle, resolve_paths(data, data / "no-media"), shot)
+print("EXTRACTIONS", sum(1 for name, _ in calls if name == "extract"))
+print("PRUNES", sum(1 for name, _ in calls if name == "prune"))
+print("ON THE GUI THREAD", sorted({name for name, on_gui in calls if on_gui}))
+sys.exit(code)
+"""
+
+
+def test_offline_gui_extracts_and_prunes_only_off_the_gui_thread(
+    exported: Exported, tmp_path: Path
+) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("INSPECTION_VIEWER_DATABASE_URL", None)
+    args = [str(tmp_path / "data"), str(exported.summary.path), str(tmp_path / "offline.png")]
+    proc = subprocess.run(
+        [sys.executable, "-c", _GUI_THREADS_SCRIPT, *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    extractions = next(int(x.split()[1]) for x in lines if x.startswith("EXTRACTIONS "))
+    assert extractions > 1, "the database and thumbnails were extracted"
+    assert "PRUNES 1" in lines
+    assert "ON THE GUI THREAD []" in lines
 
 
 def test_offline_gui_on_a_truncated_bundle_shows_the_error_and_exits_1(

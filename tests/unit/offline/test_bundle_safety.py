@@ -4,13 +4,11 @@ and nothing is ever written outside the cache folder or into the bundle."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import sqlite3
 import stat
 import zipfile
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,152 +23,32 @@ from db.offline import (
     DATABASE_NAME,
     FORMAT_VERSION,
     MANIFEST_NAME,
-    SCHEMA_SQL,
     TABLE_COLUMNS,
     BundleArchive,
     BundleCorruptError,
-    BundledInspection,
     BundleError,
     BundleFormatError,
     BundleUnsafeError,
-    FileEntry,
     Manifest,
     OfflineBundle,
-    UnavailableMedia,
-    encode_timestamp,
     open_bundle,
 )
 from db.performance import BATCH_QUERY_SQL
 from db.queries import list_inspections
-from db.storage import MediaDamaged, MediaMissing
-
-PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
-PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
-MEDIA_ENTRY = f"media/{PHOTO_SHA}.jpg"
-# A time zone other than UTC on purpose: the round trip must keep the instant and the awareness.
-CAPTURED = datetime(2026, 4, 12, 18, 30, 15, 123456, tzinfo=timezone(timedelta(hours=10)))
-
-
-def _rows() -> dict[str, list[dict[str, Any]]]:
-    t0 = datetime(2026, 4, 12, 8, 0, tzinfo=UTC)
-    inspection = {
-        "id": 7,
-        "reference_code": "INS-T-1",
-        "site_name": "Test site",
-        "address": "1 Test Street",
-        "inspector_name": "A. Tester",
-        "status": "completed",
-        "scheduled_at": t0,
-        "completed_at": t0 + timedelta(hours=4),
-        "created_at": t0,
-        "updated_at": t0,
-    }
-    items = [
-        {
-            "id": 70 + n,
-            "inspection_id": 7,
-            "section": "Exterior",
-            "position": n,
-            "title": f"Item {n}",
-            "result": "pass",
-            "notes": None,
-            "updated_at": t0,
-        }
-        for n in (1, 2)
-    ]
-    media = [
-        {
-            "id": 700 + n,
-            "inspection_id": 7,
-            "checklist_item_id": 71,
-            "storage_key": key,
-            "mime_type": "image/jpeg",
-            "width": 640,
-            "height": 480,
-            "byte_size": len(PHOTO),
-            "sha256": PHOTO_SHA,
-            "caption": f"photo {n}",
-            "captured_at": CAPTURED + timedelta(minutes=n),
-            "created_at": t0,
-            "deleted_at": None,
-        }
-        for n, key in ((1, "site/a.jpg"), (2, "site/missing.jpg"))
-    ]
-    return {"inspections": [inspection], "checklist_items": items, "media": media}
-
-
-def _database_bytes(tmp_path: Path) -> bytes:
-    path = tmp_path / "build" / "inspections.sqlite"
-    path.parent.mkdir(exist_ok=True)
-    path.unlink(missing_ok=True)
-    con = sqlite3.connect(path)
-    con.executescript(SCHEMA_SQL)
-    for table, rows in _rows().items():
-        columns = TABLE_COLUMNS[table]
-        con.executemany(
-            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-            (
-                [encode_timestamp(v) if isinstance(v, datetime) else v for v in map(r.get, columns)]
-                for r in rows
-            ),
-        )
-    con.commit()
-    con.close()
-    return path.read_bytes()
-
-
-def _manifest(files: dict[str, bytes]) -> Manifest:
-    return Manifest(
-        format_version=FORMAT_VERSION,
-        app_version="0.1.0",
-        created_at=datetime(2026, 5, 1, tzinfo=UTC),
-        source="postgresql://inspector:***@db.example.org/inspections",
-        inspections=(BundledInspection(7, "INS-T-1", "completed", 2, 2),),
-        counts={"inspections": 1, "checklist_items": 2, "media": 2},
-        files={n: FileEntry(hashlib.sha256(d).hexdigest(), len(d)) for n, d in files.items()},
-        media={"site/a.jpg": MEDIA_ENTRY},
-        unavailable=(
-            UnavailableMedia(702, 7, "site/missing.jpg", "missing", "the file was missing"),
-        ),
-    )
-
-
-Entries = list[tuple[zipfile.ZipInfo | str, bytes]]
-
-
-def write_zip(path: Path, entries: Entries) -> Path:
-    with zipfile.ZipFile(path, "w") as zf:
-        for info, data in entries:
-            zf.writestr(info, data)
-    return path
-
-
-def bundle_entries(
-    tmp_path: Path,
-    *,
-    manifest: Callable[[dict[str, Any]], None] | None = None,
-    files: dict[str, bytes] | None = None,
-) -> Entries:
-    """A valid bundle's entries; `manifest` may edit the manifest document before writing."""
-    import json
-
-    content = files or {DATABASE_NAME: _database_bytes(tmp_path), MEDIA_ENTRY: PHOTO}
-    doc = json.loads(_manifest(content).to_json())
-    if manifest is not None:
-        manifest(doc)
-    entries: Entries = list(content.items())
-    entries.append((MANIFEST_NAME, json.dumps(doc).encode()))
-    return entries
-
-
-@pytest.fixture
-def cache(tmp_path: Path) -> Path:
-    return tmp_path / "cache"
-
-
-@pytest.fixture
-def good_bundle(tmp_path: Path) -> Path:
-    return write_zip(tmp_path / "good.ivbundle", bundle_entries(tmp_path))
+from db.storage import MediaDamaged, MediaMissing, StorageError
+from db.storage.base import Problem
+from tests.unit.offline.bundles import (
+    CAPTURED,
+    MEDIA_ENTRY,
+    PHOTO,
+    bundle_entries,
+    database_bytes,
+    extracted,
+    manifest_for,
+    write_zip,
+)
+from viewer.thumbnails import ThumbnailRequest
+from viewer.thumbnails.decode import ErrorKind, ThumbnailError, error_for_storage
 
 
 def run(coro: Any) -> Any:
@@ -219,8 +97,7 @@ def test_handmade_bundle_loads_with_the_app_loader_in_one_statement_tz_aware(
 def test_photo_is_extracted_and_checked_on_first_read_only(good_bundle: Path, cache: Path) -> None:
     bundle = open_bundle(good_bundle, cache)
     try:
-        extracted = sorted(p.name for p in cache.rglob("*") if p.is_file())
-        assert extracted == [DATABASE_NAME], "only the database is extracted on open"
+        assert extracted(cache) == [DATABASE_NAME], "only the database is extracted on open"
         path = bundle.store.local_path(_item(bundle, 701).storage_key)
         assert path.read_bytes() == PHOTO
         assert path.is_relative_to(bundle.archive.cache_dir)
@@ -302,8 +179,8 @@ def test_damaged_photo_bytes_are_refused_on_first_read(good_bundle: Path, cache:
     try:
         with pytest.raises(MediaDamaged, match="damaged"):
             bundle.store.local_path(_item(bundle, 701).storage_key)
-        leftovers = [p for p in bundle.archive.cache_dir.rglob("*") if p.is_file()]
-        assert [p.name for p in leftovers] == [DATABASE_NAME], "no half or bad copy is kept"
+        leftovers = extracted(bundle.archive.cache_dir)
+        assert leftovers == [DATABASE_NAME], "no half or bad copy is kept"
     finally:
         run(bundle.close())
 
@@ -319,10 +196,63 @@ def test_a_photo_swapped_with_a_consistent_zip_is_refused_by_its_sha256(
     )
     bundle = open_bundle(path, cache)
     try:
-        with pytest.raises(MediaDamaged, match="does not match its SHA-256"):
+        with pytest.raises(
+            MediaDamaged, match=r"^Photo a\.jpg is damaged: it does not match its checksum"
+        ) as caught:
             bundle.store.local_path(_item(bundle, 701).storage_key)
+        assert caught.value.problem is Problem.DAMAGED
     finally:
         run(bundle.close())
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind", "says"),
+    [
+        ("checksum_mismatch", ErrorKind.CORRUPT, "Photo missing.jpg is damaged and was not"),
+        ("empty", ErrorKind.CORRUPT, "Photo missing.jpg is damaged and was not"),
+        ("missing", ErrorKind.MISSING, "Photo missing.jpg was not taken offline"),
+        ("unreadable", ErrorKind.MISSING, "Photo missing.jpg was not taken offline"),
+    ],
+)
+def test_a_photo_left_out_at_export_is_shown_as_what_was_wrong_with_it(
+    tmp_path: Path, cache: Path, reason: str, kind: ErrorKind, says: str
+) -> None:
+    """A photo whose bytes failed their checksum at export is damaged, not "File missing"."""
+
+    def left_out(doc: dict[str, Any]) -> None:
+        doc["unavailable"][0].update(reason=reason, detail="what the export saw")
+
+    path = write_zip(tmp_path / "u.ivbundle", bundle_entries(tmp_path, manifest=left_out))
+    bundle = open_bundle(path, cache)
+    try:
+        with pytest.raises(StorageError) as caught:
+            bundle.store.local_path("site/missing.jpg")
+    finally:
+        run(bundle.close())
+    shown = error_for_storage(caught.value)
+    assert shown.kind is kind
+    assert shown.reason.startswith(says) and shown.reason.endswith(": what the export saw")
+
+
+def test_a_photo_that_fails_its_checksum_in_the_bundle_is_shown_as_damaged(
+    tmp_path: Path, cache: Path
+) -> None:
+    entries = bundle_entries(tmp_path)
+    swapped = bytes(reversed(PHOTO))
+    path = write_zip(
+        tmp_path / "s.ivbundle", [(n, swapped if n == MEDIA_ENTRY else d) for n, d in entries]
+    )
+    bundle = open_bundle(path, cache)
+    try:
+        request = ThumbnailRequest(701, bundle.store, "site/a.jpg", size_px=1024)
+        with pytest.raises(ThumbnailError) as caught:
+            request.source_file()
+    finally:
+        run(bundle.close())
+    assert caught.value.kind is ErrorKind.CORRUPT
+    assert caught.value.reason == (
+        "Photo a.jpg is damaged: it does not match its checksum (SHA-256) in s.ivbundle"
+    )
 
 
 def test_a_damaged_database_is_refused_on_open(tmp_path: Path, cache: Path) -> None:
@@ -355,7 +285,7 @@ def test_a_database_with_another_schema_is_refused_before_any_query(
     tmp_path: Path, cache: Path, extra_sql: str
 ) -> None:
     path = tmp_path / "build" / DATABASE_NAME
-    _database_bytes(tmp_path)
+    database_bytes(tmp_path)
     con = sqlite3.connect(path)
     con.execute(extra_sql)
     con.commit()
@@ -488,13 +418,28 @@ def test_entries_that_could_escape_are_refused_and_nothing_is_written(
     assert not [p for p in tmp_path.rglob("*evil*")]
 
 
+def test_the_refusal_of_a_symbolic_link_reads_as_a_sentence(tmp_path: Path, cache: Path) -> None:
+    name = f"media/{'e' * 64}.jpg"
+    entries = [*bundle_entries(tmp_path), (_symlink(name), b"/etc/passwd")]
+    with pytest.raises(BundleUnsafeError) as caught:
+        open_bundle(write_zip(tmp_path / "l.ivbundle", entries), cache)
+    assert str(caught.value) == (
+        f"l.ivbundle was refused: its entry '{name}' could write outside its folder "
+        "(it is a symbolic link)"
+    )
+
+
 def test_a_manifest_naming_an_escaping_file_is_refused(tmp_path: Path, cache: Path) -> None:
     def escape(doc: dict[str, Any]) -> None:
         doc["media"]["site/a.jpg"] = "../../evil.jpg"
 
     path = write_zip(tmp_path / "m.ivbundle", bundle_entries(tmp_path, manifest=escape))
-    with pytest.raises(BundleUnsafeError, match=r"evil\.jpg"):
+    with pytest.raises(BundleUnsafeError) as caught:
         open_bundle(path, cache)
+    assert str(caught.value) == (
+        "m.ivbundle was refused: the file '../../evil.jpg' in its manifest could write outside "
+        "its folder (its name has an empty, '.' or '..' path component)"
+    )
 
 
 def test_a_duplicated_entry_name_is_refused(tmp_path: Path, cache: Path) -> None:
@@ -523,7 +468,7 @@ def test_sqlite_batch_statement_is_the_batch_query_with_media_item_columns() -> 
 
 
 def test_manifest_round_trips_through_json() -> None:
-    manifest = _manifest({DATABASE_NAME: b"x", MEDIA_ENTRY: PHOTO})
+    manifest = manifest_for({DATABASE_NAME: b"x", MEDIA_ENTRY: PHOTO})
     again = Manifest.from_json(manifest.to_json(), "m.ivbundle")
     assert again == manifest
     assert again.unavailable_media(702) == manifest.unavailable[0]
