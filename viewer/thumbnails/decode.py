@@ -2,50 +2,50 @@
 
 from __future__ import annotations
 
-import enum
+import contextlib
 import errno
+import math
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
 from PySide6.QtGui import QImage, QImageReader
 
-from db.errors import KnownError
 from db.storage import StorageError
 from db.storage.base import Problem
+from viewer.thumbnails.formats import (
+    ErrorKind,
+    PhotoFormat,
+    PhotoHeader,
+    ThumbnailError,
+    check_pixels,
+    fitted_size,
+    read_header,
+)
+from viewer.thumbnails.heif import decode_heif, estimated_heif_bytes
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_MAX_PIXELS",
+    "ErrorKind",
+    "ThumbnailError",
+    "decode_bytes",
+    "decode_scaled",
+    "error_for_os_error",
+    "error_for_storage",
+    "estimated_decode_bytes",
+    "image_reader",
+    "read_original",
+]
 
 DEFAULT_MAX_PIXELS = 100_000_000
 # Reading is done in one piece (the checks below need the whole file); this bounds that memory.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
-
-
-class ErrorKind(enum.StrEnum):
-    """Why a thumbnail could not be made; the view picks the placeholder by it.
-
-    NOT_IMAGE means the content was recognised as something else (text, PDF, archive, video);
-    UNSUPPORTED means a picture format Qt has no reader for (HEIC, AVIF, JPEG XL...) and also
-    content nobody recognised: it may well be an image, and the remedy is the same (convert it).
-    """
-
-    MISSING = "missing"
-    EMPTY = "empty"
-    CORRUPT = "corrupt"
-    NOT_IMAGE = "not_image"
-    UNSUPPORTED = "unsupported"
-    TOO_LARGE = "too_large"
-    UNREADABLE = "unreadable"
-    # A bug in the pipeline, not a property of the file: logged with its traceback.
-    INTERNAL = "internal"
-
-
-class ThumbnailError(KnownError):
-    """A file that cannot become a thumbnail; `reason` is short enough for a tooltip."""
-
-    def __init__(self, kind: ErrorKind, reason: str) -> None:
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
+# Qt's own default allocation limit, in MB; raised per image up to what our pixel limit allows.
+_QT_ALLOCATION_LIMIT_MB = 256
 
 
 def error_for_os_error(exc: OSError) -> ThumbnailError:
@@ -108,182 +108,137 @@ def decode_scaled(
 
 
 def decode_bytes(data: bytes, size_px: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> QImage:
+    """decode_scaled on bytes already read: only a photo format reaches a decoder, by name."""
     if size_px < 1:
         raise ValueError(f"thumbnail size must be at least 1 pixel, got {size_px}")
     if not data:
         raise ThumbnailError(ErrorKind.EMPTY, "Empty file (0 bytes)")
-    # libjpeg and libpng report damage through qWarning (and would keep going, showing a half
-    # grey picture for a cut-off upload); checking the structure first lets us say "corrupt"
-    # without them printing anything.
-    if data.startswith(_JPEG_SOI):
-        check_jpeg_structure(data)
-    elif data.startswith(_PNG_SIGNATURE):
-        check_png_structure(data)
+    header = read_header(data)
+    if header.width:
+        check_pixels(header.width, header.height, max_pixels)
+    if header.format is PhotoFormat.HEIF:
+        return decode_heif(data, size_px, max_pixels)
+    return _ready_to_paint(_decode_with_qt(data, header, size_px, max_pixels))
 
+
+@contextlib.contextmanager
+def image_reader(data: bytes, image_format: PhotoFormat) -> Iterator[QImageReader]:
+    """A QImageReader on a copy of `data` that reads `image_format` only and guesses nothing.
+
+    Qt's TIFF handler touches its device while the reader is destroyed, and as locals of a
+    function the three C++ objects died in any order (every TIFF crashed the app). Here they
+    are deleted in order, the reader, its buffer, then the bytes, whatever Python references
+    are left; using one afterwards raises RuntimeError instead of touching freed memory.
+    """
     array = QByteArray(data)
     buffer = QBuffer(array)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    # From a buffer, Qt picks the format by content alone: a PNG named .jpg still works.
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    if not reader.canRead():
-        raise classify_unreadable(data)
-    stored = reader.size()
-    if not stored.isValid() or stored.isEmpty():
-        raise ThumbnailError(ErrorKind.CORRUPT, "Damaged image: its dimensions cannot be read")
-    width, height = stored.width(), stored.height()
-    if width * height > max_pixels:
-        raise ThumbnailError(
-            ErrorKind.TOO_LARGE,
-            f"{width}x{height} ({width * height / 1e6:.0f} MP) is over the "
-            f"{max_pixels / 1e6:.0f} MP limit",
-        )
-    long_edge = max(width, height)
-    if long_edge > size_px:
-        # The scaled size is in stored (pre-rotation) coordinates; the long edge is the same
-        # either way. For JPEG, libjpeg then decodes at 1/2, 1/4 or 1/8 scale directly.
-        scale = size_px / long_edge
-        reader.setScaledSize(QSize(max(1, round(width * scale)), max(1, round(height * scale))))
-    image = reader.read()
-    if image.isNull():
-        raise ThumbnailError(ErrorKind.CORRUPT, f"Damaged image: {reader.errorString()}")
+    try:
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        reader = QImageReader(buffer, QByteArray(image_format.value.encode()))
+        try:
+            reader.setAutoDetectImageFormat(False)
+            yield reader
+        finally:
+            shiboken6.delete(reader)
+    finally:
+        buffer.close()
+        shiboken6.delete(buffer)
+        shiboken6.delete(array)
+
+
+def _decode_with_qt(data: bytes, header: PhotoHeader, size_px: int, max_pixels: int) -> QImage:
+    label = header.format.label
+    with image_reader(data, header.format) as reader:
+        if not reader.canRead():
+            raise _unreadable(header.format)
+        stored = reader.size()
+        if not stored.isValid() or stored.isEmpty():
+            raise ThumbnailError(ErrorKind.CORRUPT, "Damaged image: its dimensions cannot be read")
+        width, height = stored.width(), stored.height()
+        check_pixels(width, height, max_pixels)
+        # Qt refuses images over 256 MB by default and we would call a valid 99 MP PNG damaged;
+        # our pixel limit is the bound, the service's memory budget counts it in.
+        full_size_mb = math.ceil(width * height * header.bytes_per_pixel / 2**20) + 1
+        reader.setAllocationLimit(max(_QT_ALLOCATION_LIMIT_MB, full_size_mb))
+        target = fitted_size(width, height, size_px)
+        if target != (width, height):
+            # In stored (pre-rotation) coordinates; the long edge is the same either way. For
+            # JPEG, libjpeg then decodes at a reduced size directly.
+            reader.setScaledSize(QSize(*target))
+        reader.setAutoTransform(True)
+        image = reader.read()
+        if image.isNull():
+            reason = f"Damaged {label} image: {reader.errorString()}"
+            raise ThumbnailError(ErrorKind.CORRUPT, reason)
     return image
 
 
-_JPEG_SOI = b"\xff\xd8"
-_JPEG_EOI = b"\xff\xd9"
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
-# Start-of-frame markers: C0..CF except DHT (C4), JPG (C8) and DAC (CC).
-_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-_JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
-_JPEG_SOS = 0xDA
-
-
-def _corrupt(reason: str) -> ThumbnailError:
-    return ThumbnailError(ErrorKind.CORRUPT, reason)
-
-
-def check_jpeg_structure(data: bytes) -> None:
-    """Walk the header segments to the first scan, then require an end-of-image marker."""
-    size = len(data)
-    pos = 2
-    seen_frame = False
-    while True:
-        if pos >= size:
-            raise _corrupt("Truncated JPEG: the file ends inside its header")
-        if data[pos] != 0xFF:
-            raise _corrupt(f"Damaged JPEG: no segment marker at byte {pos}")
-        while pos < size and data[pos] == 0xFF:  # fill bytes are allowed before a marker
-            pos += 1
-        if pos >= size:
-            raise _corrupt("Truncated JPEG: the file ends inside its header")
-        marker = data[pos]
-        pos += 1
-        if marker in _JPEG_STANDALONE:
-            continue
-        if marker in (0x00, 0xD9):
-            raise _corrupt("Damaged JPEG: no image data")
-        if pos + 2 > size:
-            raise _corrupt("Truncated JPEG: the file ends inside its header")
-        length = int.from_bytes(data[pos : pos + 2], "big")
-        if length < 2 or pos + length > size:
-            raise _corrupt("Truncated JPEG: the file ends inside its header")
-        if marker in _JPEG_SOF:
-            if length < 8:
-                raise _corrupt("Damaged JPEG: frame header too short")
-            height = int.from_bytes(data[pos + 3 : pos + 5], "big")
-            width = int.from_bytes(data[pos + 5 : pos + 7], "big")
-            if width == 0 or height == 0:
-                raise _corrupt("Damaged JPEG: zero width or height")
-            seen_frame = True
-        pos += length
-        if marker == _JPEG_SOS:
-            if not seen_frame:
-                raise _corrupt("Damaged JPEG: image data before the frame header")
-            break
-    # Entropy-coded data cannot contain FF D9 (a data byte FF is always followed by 00), so the
-    # first one after the scan header is the end of the image; an upload cut short has none.
-    # Data after it (camera trailers) is fine.
-    if not data.endswith(_JPEG_EOI) and data.find(_JPEG_EOI, pos) < 0:
-        raise _corrupt("Truncated JPEG: the image data stops early")
-
-
-def check_png_structure(data: bytes) -> None:
-    """Chunk lengths must chain from the signature to an IEND chunk at the very end."""
-    size = len(data)
-    pos = len(_PNG_SIGNATURE)
-    while pos + 12 <= size:
-        length = int.from_bytes(data[pos : pos + 4], "big")
-        kind = data[pos + 4 : pos + 8]
-        pos += 12 + length
-        if kind == b"IEND":
-            return
-    raise _corrupt("Truncated PNG: the file ends before its last chunk")
-
-
-# ISO base media files ("....ftyp" + brand): which brands are pictures Qt cannot read.
-_HEIF_BRANDS = frozenset(
-    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
-)
-_AVIF_BRANDS = frozenset({b"avif", b"avis"})
-_IMAGE_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),
-    (b"\xff\x0a", "JPEG XL"),
-    (b"\x00\x00\x00\x0cjP  \r\n\x87\n", "JPEG 2000"),
-    (b"\xff\x4f\xff\x51", "JPEG 2000"),
-    (b"8BPS", "Photoshop (PSD)"),
-    (b"v/1\x01", "OpenEXR"),
-    (b"qoif", "QOI"),
-    (b"FUJIFILMCCD-RAW", "Fujifilm RAW"),
-)
-_OTHER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "an archive or office document"),
-    (b"\x1f\x8b", "a gzip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\x7fELF", "a program"),
-    (b"ID3", "an audio file"),
-    (b"OggS", "an audio or video file"),
-    (b"\x1a\x45\xdf\xa3", "a video file"),
-)
-
-
-def classify_unreadable(data: bytes) -> ThumbnailError:
-    """Content Qt has no reader for: an image format we know of, or something else."""
-    head = data[:64]
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand in _HEIF_BRANDS:
-            return ThumbnailError(ErrorKind.UNSUPPORTED, "HEIC/HEIF photo: format not supported")
-        if brand in _AVIF_BRANDS:
-            return ThumbnailError(ErrorKind.UNSUPPORTED, "AVIF image: format not supported")
-        return ThumbnailError(ErrorKind.NOT_IMAGE, "A video or media file, not an image")
-    for signature, name in _IMAGE_SIGNATURES:
-        if head.startswith(signature):
-            return ThumbnailError(ErrorKind.UNSUPPORTED, f"{name} image: format not supported")
-    for signature, name in _OTHER_SIGNATURES:
-        if head.startswith(signature):
-            return ThumbnailError(ErrorKind.NOT_IMAGE, f"Not an image: {name}")
-    if _looks_like_text(data[:4096]):
-        return ThumbnailError(ErrorKind.NOT_IMAGE, "Not an image: a text file")
+def _unreadable(image_format: PhotoFormat) -> ThumbnailError:
+    name = image_format.value.encode()
+    if name not in {bytes(f.data()) for f in QImageReader.supportedImageFormats()}:
+        return ThumbnailError(
+            ErrorKind.UNSUPPORTED, f"{image_format.label} image: format not supported"
+        )
     return ThumbnailError(
-        ErrorKind.UNSUPPORTED, f"Unknown file format (starts with {head[:4].hex(' ')})"
+        ErrorKind.CORRUPT, f"Damaged {image_format.label} image: its header cannot be read"
     )
 
 
-_TEXT_CONTROLS = frozenset(b"\t\n\r\f\b\x1b")
+_PAINTABLE = frozenset(
+    {
+        QImage.Format.Format_RGB32,
+        QImage.Format.Format_ARGB32,
+        QImage.Format.Format_ARGB32_Premultiplied,
+    }
+)
 
 
-def _looks_like_text(sample: bytes) -> bool:
-    if b"\x00" in sample:
-        return False
+def _ready_to_paint(image: QImage) -> QImage:
+    """32-bit pixels, which QPainter draws without converting on every paint."""
+    if image.format() in _PAINTABLE:
+        return image
+    alpha = image.hasAlphaChannel()
+    return image.convertToFormat(
+        QImage.Format.Format_ARGB32 if alpha else QImage.Format.Format_RGB32
+    )
+
+
+def estimated_decode_bytes(
+    data: bytes, size_px: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> int:
+    """Peak memory of decode_bytes(data, size_px, max_pixels), from the header alone.
+
+    The file and Qt's copy of it, plus the decoder's pixels: width x height x 4 (x 8 for
+    16-bit samples) at full size, which every format but JPEG and HEIF needs whatever the
+    thumbnail's size; a JPEG only at the reduced size libjpeg decodes at (plus every
+    coefficient of a progressive one); a HEIF photo its embedded thumbnail when one will do.
+    `size_px` None assumes no reduced decode. A file refused before decoding costs its bytes.
+    """
+    held = 2 * len(data)
     try:
-        sample.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A character cut by the sample's end is still text.
-        if exc.start < len(sample) - 3:
-            return False
-    controls = sum(1 for b in sample if b < 0x20 and b not in _TEXT_CONTROLS)
-    return controls <= len(sample) // 100
+        header = read_header(data)
+    except ThumbnailError:
+        return held
+    if header.format is PhotoFormat.HEIF:
+        return held + estimated_heif_bytes(data, size_px, max_pixels)
+    if not header.width:  # a size only its reader knows: the most we would decode
+        return held + max_pixels * header.bytes_per_pixel
+    width, height = header.width, header.height
+    if width * height > max_pixels:
+        return held
+    decoded_width, decoded_height = width, height
+    output = 0
+    if size_px is not None:
+        target = fitted_size(width, height, size_px)
+        output = 2 * target[0] * target[1] * 4  # the scaled image and its rotated copy
+        if header.format is PhotoFormat.JPEG:
+            decoded_width, decoded_height = _jpeg_decoded_size(width, height, target)
+    pixels = decoded_width * decoded_height * header.bytes_per_pixel
+    return held + pixels + header.coefficient_bytes + output
+
+
+def _jpeg_decoded_size(width: int, height: int, target: tuple[int, int]) -> tuple[int, int]:
+    """The size Qt asks libjpeg for: the smallest M/8 of the photo that covers the target."""
+    factor = min(width / target[0], height / target[1])
+    eighths = min(8, max(1, math.ceil(8 / factor)))
+    return math.ceil(width * eighths / 8), math.ceil(height * eighths / 8)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-from PySide6.QtGui import QImageWriter
+from PySide6.QtGui import QImage, QImageWriter
 
 from viewer.thumbnails.decode import ThumbnailError, decode_scaled
 
@@ -21,9 +22,23 @@ def png_thumbnail(path: Path, size_px: int = BUNDLE_THUMBNAIL_PX) -> bytes | Non
         image = decode_scaled(path, size_px)
     except ThumbnailError:
         return None
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if not QImageWriter(buffer, QByteArray(b"png")).write(image):
-        return None
-    return bytes(data.data())
+    return png_bytes(image)
+
+
+def png_bytes(image: QImage) -> bytes | None:
+    """`image` as PNG. The writer, its buffer and the bytes are deleted in that order (as
+    decode.image_reader does): a handler may touch its device while it is destroyed."""
+    array = QByteArray()
+    buffer = QBuffer(array)
+    try:
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QImageWriter(buffer, QByteArray(b"png"))
+        try:
+            written = writer.write(image)
+        finally:
+            shiboken6.delete(writer)
+        buffer.close()
+        return bytes(array.data()) if written else None
+    finally:
+        shiboken6.delete(buffer)
+        shiboken6.delete(array)
