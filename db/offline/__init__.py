@@ -9,6 +9,7 @@ from db.offline.export import (
     CancelCheck,
     ExportSummary,
     export_bundle,
+    remove_stale_partials,
 )
 from db.offline.format import (
     BUNDLE_SUFFIX,
@@ -66,5 +67,6 @@ __all__ = [
     "export_bundle",
     "open_bundle",
     "prune_bundle_cache",
+    "remove_stale_partials",
     "sha256_file",
 ]

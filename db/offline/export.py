@@ -1,13 +1,20 @@
 """Taking inspections offline: one consistent snapshot and its photos written to a bundle file."""
 
 # The bundle is written to a temporary file beside the target, streaming one photo at a time,
-# and renamed into place only when complete: a cancelled, failed or killed export leaves no half
-# bundle. Photos the media store cannot deliver are listed in the manifest and the rest exported.
+# and renamed into place only when complete: a cancelled or failed export leaves no half
+# bundle. A killed one cannot remove its temporary file, so the file is locked while it is
+# written and the next export into that folder removes those nobody holds any more.
+# Photos the media store cannot deliver are listed in the manifest and the rest exported.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
 import secrets
+import stat
+import sys
 import tempfile
 import threading
 import time
@@ -29,16 +36,24 @@ from db.offline.format import (
     FORMAT_VERSION,
     MANIFEST_NAME,
     BundledInspection,
+    BundleLimits,
     Manifest,
     UnavailableMedia,
     app_version,
+    megabytes,
 )
+from db.offline.locks import is_linked_at, try_lock
 from db.offline.schema import write_database
 from db.offline.writer import BundleWriter, ExportCancelled, Thumbnailer
 from db.progress import ProgressCallback, no_progress
 from db.storage.base import MediaStore
 
+log = logging.getLogger(__name__)
+
 CancelCheck = threading.Event | Callable[[], bool]
+
+# `.<bundle name>.<12 hex>.partial`: what _create_partial names its files, and nothing else.
+_PARTIAL = re.compile(r"\..+\.ivbundle\.[0-9a-f]{12}\.partial", re.IGNORECASE)
 
 PHASE_READ = "Reading inspections"
 PHASE_MEDIA = "Copying photos"
@@ -81,7 +96,8 @@ def export_bundle(
     their photos read from `store`.
 
     Blocking: run it off the GUI thread. Raises ExportCancelled when `cancel` says so, and
-    KnownError for what the user can fix (unknown reference, missing folder).
+    KnownError for what the user can fix (unknown reference, missing folder). Temporary files
+    that killed exports left in `out`'s folder are removed first.
     """
     started = time.perf_counter()
     report = progress or no_progress
@@ -91,6 +107,8 @@ def export_bundle(
         raise ConfigError(f"folder {out.parent} does not exist")
     if out.is_dir():
         raise ConfigError(f"{out} is a folder")
+
+    remove_stale_partials(out.parent)
 
     report(PHASE_READ, 0, 1)
     snapshot = _read_snapshot(engine, references, status)
@@ -112,6 +130,8 @@ def export_bundle(
     except BaseException:
         partial.path.unlink(missing_ok=True)
         raise
+    finally:
+        partial.release()  # only now: the lock says "in use" until the file has its name
     fsync_folder(out.parent)
     return ExportSummary(
         path=out,
@@ -187,10 +207,20 @@ def _read_snapshot(engine: Engine, references: Sequence[str], status: str | None
 class _Partial:
     fd: int
     path: Path
+    # A second descriptor of the same open file, so its lock outlives the writer's `fd` until
+    # the file is renamed or removed (none where there are no locks: Windows renames no open
+    # file).
+    lock: int | None
+
+    def release(self) -> None:
+        if self.lock is not None:
+            os.close(self.lock)
+            self.lock = None
 
 
 def _create_partial(out: Path) -> _Partial:
-    """A new hidden file beside `out`; O_EXCL, and the umask decides its mode as for any file."""
+    """A new hidden file beside `out`, locked for as long as `fd` is open; O_EXCL, and the
+    umask decides its mode as for any file."""
     for _ in range(100):
         path = out.with_name(f".{out.name}.{secrets.token_hex(6)}.partial")
         try:
@@ -200,8 +230,53 @@ def _create_partial(out: Path) -> _Partial:
             continue
         except OSError as exc:
             raise KnownError(f"cannot write in {out.parent}: {exc.strerror or exc}") from None
-        return _Partial(fd, path)
+        # Another export's clean-up may have taken it in the instant before the lock (and
+        # removed it): then it is no longer ours, and another name is tried.
+        if try_lock(fd, shared=True) and is_linked_at(fd, path):
+            return _Partial(fd, path, None if sys.platform == "win32" else os.dup(fd))
+        os.close(fd)
     raise KnownError(f"cannot create a temporary file in {out.parent}")
+
+
+def remove_stale_partials(folder: Path) -> list[Path]:
+    """Remove the temporary files of exports into `folder` that were killed (kill -9, power
+    cut): files named as _create_partial names them, owned by this user, that no live process
+    holds locked. Anything else is left alone. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        names = [e.name for e in os.scandir(folder) if _PARTIAL.fullmatch(e.name)]
+    except OSError:
+        return removed
+    for name in names:
+        path = folder / name
+        if _remove_if_abandoned(path):
+            removed.append(path)
+    if removed:
+        log.info("removed %d abandoned export file(s) in %s", len(removed), folder)
+    return removed
+
+
+def _remove_if_abandoned(path: Path) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # gone meanwhile, a symbolic link, not ours to read
+        return False
+    try:
+        info = os.fstat(fd)
+        ours = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+        if not (stat.S_ISREG(info.st_mode) and ours):
+            return False
+        # An export in progress holds its file's lock; a killed one held it no longer.
+        if not (try_lock(fd) and is_linked_at(fd, path)):
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return True
+    except OSError as exc:
+        log.warning("cannot remove the abandoned export file %s: %s", path, exc)
+        return False
+    finally:
+        os.close(fd)
 
 
 def _write_entries(
@@ -217,6 +292,13 @@ def _write_entries(
                 "media": snapshot.media,
             },
         )
+        # A bundle whose database is over the limit could not be opened: say so now.
+        limit = BundleLimits().database_bytes
+        if (size := db_file.stat().st_size) > limit:
+            raise KnownError(
+                f"the chosen inspections make a database of {megabytes(size)}, over the "
+                f"{megabytes(limit)} a bundle may hold: take fewer inspections offline at once"
+            )
         writer.add_path(DATABASE_NAME, db_file, zipfile.ZIP_DEFLATED)
 
     by_key: dict[str, list[dict[str, Any]]] = {}

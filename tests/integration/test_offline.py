@@ -427,6 +427,45 @@ def test_export_failing_midway_fault_injected_leaves_no_half_bundle(  # type: ig
     assert _leftovers(tmp_path) == []
 
 
+# An export into `out` that is killed (SIGKILL, which no clean-up survives) at its third photo.
+_KILLED_EXPORT = """
+import os, signal, sys
+from pathlib import Path
+from sqlalchemy import make_url
+from db.engine import make_engine
+from db.offline import PHASE_MEDIA, export_bundle
+from db.storage import open_store
+url, media, reference, out = sys.argv[1:5]
+def progress(phase, done, total):
+    if phase == PHASE_MEDIA and done == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+export_bundle(
+    make_engine(make_url(url)), open_store(media), [reference], out=Path(out), progress=progress
+)
+"""
+
+
+def test_a_killed_export_s_partial_file_is_removed_by_the_next_export(  # type: ignore[no-untyped-def]
+    demo_db, tmp_path: Path
+) -> None:
+    url = demo_db.engine.url.render_as_string(hide_password=False)
+    args = [url, demo_db.media_dir.as_uri(), LARGE_INSPECTION_REFERENCE, tmp_path / "l.ivbundle"]
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_EXPORT, *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr
+    [partial] = _leftovers(tmp_path)
+    assert partial.startswith(".l.ivbundle.") and partial.endswith(".partial")
+
+    reference = small_reference(demo_db.engine)
+    export_bundle(demo_db.engine, source_store(demo_db), [reference], out=tmp_path / "s.ivbundle")
+    assert _leftovers(tmp_path) == ["s.ivbundle"]
+
+
 def test_unknown_reference_and_status_mismatch_are_clear_errors(  # type: ignore[no-untyped-def]
     demo_db, tmp_path: Path
 ) -> None:
