@@ -14,8 +14,9 @@ DEFAULT_DECODE_MEMORY_BYTES = 512 * 1024 * 1024
 MB = 1024 * 1024
 
 
-class BudgetClosed(Exception):
-    """The service is shutting down: a worker waiting for memory gives up its job."""
+class Withdrawn(Exception):
+    """A worker gives its job up at the budget: the service is shutting down (the budget is
+    closed) or has given up on the job (its time budget ran out)."""
 
 
 class Reservation:
@@ -67,7 +68,7 @@ class DecodeBudget:
 
     def reserve(self, nbytes: int) -> Reservation:
         """Block until `nbytes` fit. Raises ThumbnailError (TOO_LARGE) if they never can, and
-        BudgetClosed if the budget is closed meanwhile."""
+        Withdrawn if the budget is closed meanwhile."""
         if nbytes > self.limit_bytes:
             raise ThumbnailError(
                 ErrorKind.TOO_LARGE,
@@ -83,7 +84,7 @@ class DecodeBudget:
                 while not self._grantable(ticket, nbytes):
                     self._changed.wait()
                 if self._closed:
-                    raise BudgetClosed
+                    raise Withdrawn
                 self._reserved += nbytes
                 self._peak = max(self._peak, self._reserved)
             finally:
@@ -100,14 +101,14 @@ class DecodeBudget:
             self._changed.notify_all()
 
     def close(self) -> None:
-        """Wake every waiter with BudgetClosed; later reservations fail the same way."""
+        """Wake every waiter with Withdrawn; later reservations fail the same way."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
 
     def _grantable(self, ticket: object, nbytes: int) -> bool:
         if self._closed:
-            return True  # to raise BudgetClosed
+            return True  # to raise Withdrawn
         return self._queue[0] is ticket and self._reserved + nbytes <= self.limit_bytes
 
 

@@ -13,9 +13,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from viewer.thumbnails.budget import (
-    BudgetClosed,
     DecodeBudget,
     Reservation,
+    Withdrawn,
     estimate_decode_bytes,
 )
 from viewer.thumbnails.decode import (
@@ -70,7 +70,7 @@ class ThumbnailMaker:
         started = time.perf_counter()
         try:
             image, source, seconds, write = self._make(request, reserve or self.budget.reserve)
-        except BudgetClosed:
+        except Withdrawn:
             return None
         except ThumbnailError as exc:
             elapsed = time.perf_counter() - started

@@ -82,6 +82,7 @@ class ThumbnailStats:
     decode_bytes_reserved: int  # estimated memory of the decodes running now
     decode_bytes_peak: int  # the most ever reserved at once: never over the decode budget
     decode_memory_waits: int  # decodes that waited for others to release memory
+    workers_lost: int  # given up on over the time budget (each replaced by a new worker)
 
     @property
     def errors_total(self) -> int:

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from viewer.thumbnails.binding import binding_leaks_references
-from viewer.thumbnails.budget import DEFAULT_DECODE_MEMORY_BYTES, DecodeBudget
+from viewer.thumbnails.budget import (
+    DEFAULT_DECODE_MEMORY_BYTES,
+    DecodeBudget,
+    Reservation,
+    Withdrawn,
+)
 from viewer.thumbnails.cache import ThumbnailCache, ThumbnailKey
-from viewer.thumbnails.decode import DEFAULT_MAX_PIXELS
+from viewer.thumbnails.decode import DEFAULT_MAX_PIXELS, ErrorKind
 from viewer.thumbnails.disk_cache import DiskThumbnailCache
 from viewer.thumbnails.maker import DEFAULT_DISK_MAX_PX, ThumbnailMaker
 from viewer.thumbnails.requests import (
@@ -29,10 +33,17 @@ from viewer.thumbnails.requests import (
     ThumbnailStats,
 )
 from viewer.thumbnails.scheduler import Job, Scheduler
+from viewer.thumbnails.workers import (
+    DEFAULT_DECODE_TIMEOUT_S,
+    WORKER_THREAD_PREFIX,
+    Worker,
+    WorkerPool,
+)
 from viewer.thumbnails.write_backlog import DEFAULT_WRITE_BACKLOG_BYTES, Target, WriteBacklog
 
 __all__ = [
     "DEFAULT_DECODE_MEMORY_BYTES",
+    "DEFAULT_DECODE_TIMEOUT_S",
     "DEFAULT_DISK_MAX_PX",
     "DEFAULT_SHUTDOWN_TIMEOUT_S",
     "DEFAULT_WRITE_BACKLOG_BYTES",
@@ -48,7 +59,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DEFAULT_SHUTDOWN_TIMEOUT_S = 5.0
-WORKER_THREAD_PREFIX = "thumbnail-worker"
 
 
 class ThumbnailService(QObject):
@@ -66,6 +76,11 @@ class ThumbnailService(QObject):
     queue makes re-prioritising and cancelling queued work a dictionary operation (QThreadPool
     can only tryTake() a runnable it has not started, and has no re-prioritise); and shutdown
     joins named threads that tests can see in threading.enumerate().
+
+    Budgets: decodes in flight share `decode_memory_bytes` of estimated memory. A job still
+    running after `decode_timeout_s` (waits for memory not counted) is given up: a watchdog on
+    the GUI thread delivers a failure for it and starts a new worker in its place; whatever the
+    lost worker produces later is dropped, and shutdown() joins it with the others.
     """
 
     # Media ids are BIGINT: an `int` signal argument is a 32-bit C++ int and would overflow, so
@@ -87,13 +102,12 @@ class ThumbnailService(QObject):
         write_backlog_bytes: int = DEFAULT_WRITE_BACKLOG_BYTES,
         disk_max_px: int = DEFAULT_DISK_MAX_PX,
         decode_memory_bytes: int = DEFAULT_DECODE_MEMORY_BYTES,
+        decode_timeout_s: float = DEFAULT_DECODE_TIMEOUT_S,
+        clock: Callable[[], float] = time.monotonic,  # seconds, for the time budget
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         binding_leaks_references()  # logs an error once per process if the binding is unsafe
-        count = workers if workers is not None else (os.cpu_count() or 2)
-        if count < 1:
-            raise ValueError(f"need at least one worker thread, got {count}")
         self.cache = cache if cache is not None else ThumbnailCache()
         self.disk_cache = disk_cache
         # Its own lock: a worker waits for memory without holding the service's.
@@ -112,6 +126,8 @@ class ThumbnailService(QObject):
         self._jobs = Scheduler()
         self._writes = WriteBacklog(write_backlog_bytes)
         self._stopping = False
+        self._clock = clock
+        self._decode_timeout_s = decode_timeout_s
 
         # GUI thread only.
         self._generation = 0
@@ -125,19 +141,15 @@ class ThumbnailService(QObject):
         self._stale_results = 0
         self._errors: Counter[str] = Counter()
         self._decode_seconds: deque[float] = deque(maxlen=recent_timings)
+        self._workers_lost = 0
 
         self._outcome_ready.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
-        self._threads = [
-            threading.Thread(
-                target=self._work,
-                name=f"{WORKER_THREAD_PREFIX}-{i}",
-                # A forgotten shutdown() must not hang interpreter exit; shutdown() still joins.
-                daemon=True,
-            )
-            for i in range(count)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._watchdog = QTimer(self)
+        # A tenth of the budget between looks: a job is given up at most 10% late.
+        self._watchdog.setInterval(max(10, min(1000, round(decode_timeout_s * 100))))
+        self._watchdog.timeout.connect(self._abandon_overdue)
+        self._pool = WorkerPool(self._work, workers)  # guarded by _lock from here on
+        self._watchdog.start()
 
     # --- GUI thread API -------------------------------------------------------------------
 
@@ -147,7 +159,7 @@ class ThumbnailService(QObject):
 
     @property
     def workers(self) -> int:
-        return len(self._threads)
+        return self._pool.size
 
     def request(
         self, request: ThumbnailRequest, *, visible: bool = True, generation: int | None = None
@@ -209,6 +221,7 @@ class ThumbnailService(QObject):
         with self._lock:
             queued, in_flight = self._jobs.queued, self._jobs.in_flight
             pending_writes = self._writes.pending
+            workers = self._pool.size
         return ThumbnailStats(
             requests=self._requests,
             memory_hits=self._memory_hits,
@@ -221,12 +234,13 @@ class ThumbnailService(QObject):
             queued=queued,
             in_flight=in_flight,
             pending_writes=pending_writes,
-            workers=len(self._threads),
+            workers=workers,
             decode_seconds=tuple(self._decode_seconds),
             cache=self.cache.stats(),
             decode_bytes_reserved=self.decode_budget.reserved,
             decode_bytes_peak=self.decode_budget.peak,
             decode_memory_waits=self.decode_budget.waits,
+            workers_lost=self._workers_lost,
         )
 
     def is_idle(self) -> bool:
@@ -238,27 +252,26 @@ class ThumbnailService(QObject):
         """Drop queued work, let the workers finish the disk writes deferred to idle time,
         and join them, waiting at most `timeout_s` in all.
 
-        Safe to call twice. Returns False (and logs) if a worker is still busy; such a thread
-        is a daemon, and an interrupted write leaves only a temporary file behind.
+        Safe to call twice. Returns False (and logs) if a worker is still busy, a lost one
+        included; such a thread is a daemon, and an interrupted write leaves only a temporary
+        file behind.
         """
         if not self._closed:
             self._closed = True
+            self._watchdog.stop()
             with self._lock:
                 self._stopping = True
                 self._cancelled += self._jobs.clear()
                 self._work_available.notify_all()
             self.decode_budget.close()  # a worker waiting for memory gives its job up
-        deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        alive = [thread.name for thread in self._threads if thread.is_alive()]
+        alive = self._pool.join(timeout_s)  # no lock: a worker needs it to finish
         if alive:
             log.warning("thumbnail workers still busy after %.1f s: %s", timeout_s, alive)
         return not alive
 
     # --- worker threads -------------------------------------------------------------------
 
-    def _work(self) -> None:
+    def _work(self, worker: Worker) -> None:
         while True:
             job: Job | None = None
             write: DiskWrite | None = None
@@ -266,6 +279,7 @@ class ThumbnailService(QObject):
                 while True:
                     job = None if self._stopping else self._jobs.take()
                     if job is not None:
+                        worker.begin(job, self._clock())
                         break
                     # Idle (or stopping): persist what was decoded while others were waiting.
                     write = self._writes.start_oldest()
@@ -278,7 +292,11 @@ class ThumbnailService(QObject):
                 self._store(write)
                 continue
             assert job is not None
-            produced = self._maker.produce(job.request)
+            produced = self._maker.produce(job.request, lambda n: self._reserve(worker, n))
+            with self._lock:
+                if worker.lost:  # given up on: a new worker has taken this one's place
+                    return
+                worker.end()
             if produced is None:  # stopping
                 continue
             outcome, write = produced
@@ -290,6 +308,23 @@ class ThumbnailService(QObject):
                 with self._lock:
                     self._writes.start(write)
                 self._store(write)
+
+    def _reserve(self, worker: Worker, nbytes: int) -> Reservation:
+        """Decode memory for `worker`, its clock stopped while it waits; the watchdog writes
+        the reservation off if it gives the worker up."""
+        with self._lock:
+            worker.pause(self._clock())
+        try:
+            reservation = self.decode_budget.reserve(nbytes)
+        finally:
+            with self._lock:
+                worker.resume(self._clock())
+        with self._lock:
+            if not worker.lost:
+                worker.reservation = reservation
+                return reservation
+        self.decode_budget.release(reservation)
+        raise Withdrawn
 
     def _defer(self, write: DiskWrite) -> bool:
         """Put a disk write off until idle time if others wait for a decode and the backlog
@@ -314,11 +349,36 @@ class ThumbnailService(QObject):
 
     # --- back on the GUI thread -----------------------------------------------------------
 
+    def _abandon_overdue(self) -> None:
+        """The watchdog: give up every job over its time budget, and replace its worker."""
+        now = self._clock()
+        abandoned: list[tuple[Job, float]] = []
+        with self._lock:
+            if self._stopping:
+                return
+            for worker in self._pool.abandon_overdue(now, self._decode_timeout_s):
+                assert worker.job is not None
+                abandoned.append((worker.job, worker.elapsed(now)))
+                self._jobs.finish(worker.job.request.key)
+                # Written off: memory a stuck decode holds forever must not stall the rest.
+                if worker.reservation is not None:
+                    self.decode_budget.release(worker.reservation)
+        for job, elapsed in abandoned:
+            self._workers_lost += 1
+            log.warning("thumbnail of %s given up after %.1f s", job.request.storage_key, elapsed)
+            reason = f"Took longer than {self._decode_timeout_s:g} s"
+            outcome = Outcome(job.request.key, None, None, elapsed, ErrorKind.TOO_LARGE, reason)
+            self._deliver(job, outcome)
+
     def _on_outcome(self, outcome: object) -> None:
         assert isinstance(outcome, Outcome)
-        key = outcome.key
         with self._lock:
-            job = self._jobs.finish(key)
+            job = self._jobs.finish(outcome.key)
+        self._deliver(job, outcome)
+
+    def _deliver(self, job: Job | None, outcome: Outcome) -> None:
+        """Count and cache an outcome; tell the view if its generation is still current."""
+        key = outcome.key
         if self._closed:
             return
         if outcome.image is not None:

@@ -16,8 +16,8 @@ from tests.fixtures_images import thumbnail_threads, write_jpeg
 from viewer.thumbnails import maker as maker_module
 from viewer.thumbnails.budget import (
     DEFAULT_DECODE_MEMORY_BYTES,
-    BudgetClosed,
     DecodeBudget,
+    Withdrawn,
     estimate_decode_bytes,
 )
 from viewer.thumbnails.decode import DEFAULT_MAX_PIXELS, ErrorKind, ThumbnailError
@@ -124,7 +124,7 @@ def test_a_waiter_goes_ahead_when_memory_is_released_and_close_wakes_the_rest(qt
         try:
             budget.reserve(nbytes)
             outcomes.append(f"got {nbytes}")
-        except BudgetClosed:
+        except Withdrawn:
             outcomes.append(f"closed {nbytes}")
 
     first = threading.Thread(target=wait_for, args=(50,))
