@@ -27,7 +27,13 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.errors import KnownError
-from db.media import load_checklist, load_inspection_media, load_media_per_item
+from db.media import (
+    RowsCallback,
+    load_checklist,
+    load_inspection_media,
+    load_media_per_item,
+    stream_inspection_media,
+)
 from db.metrics import ActionScope, QueryMetrics
 from db.records import ChecklistEntry, InspectionMedia
 from db.retry import (
@@ -107,8 +113,18 @@ class MediaBatchLoader:
 
     # --- public API --------------------------------------------------------------------------
 
-    async def load_media(self, inspection_id: int, *, refresh: bool = False) -> LoadResult:
-        """All live media of an inspection; cached, shared with concurrent callers, retried."""
+    async def load_media(
+        self,
+        inspection_id: int,
+        *,
+        refresh: bool = False,
+        on_rows: RowsCallback | None = None,
+    ) -> LoadResult:
+        """All live media of an inspection; cached, shared with concurrent callers, retried.
+
+        With `on_rows`, the rows are also handed over chunk by chunk while they arrive (the
+        window shows the first photos of a huge inspection before the last row is in); a
+        caller that shares another's load, or gets it from the cache, sees only the result."""
         if refresh:
             self._media.pop(inspection_id, None)
             self._batch_refused_at = None
@@ -119,7 +135,7 @@ class MediaBatchLoader:
                 return LoadResult(inspection_id, cached, "cache", 0, 0.0, 0)
         entry = self._inflight.get(inspection_id)
         if entry is None:
-            entry = _InFlight(asyncio.ensure_future(self._load_media(inspection_id)))
+            entry = _InFlight(asyncio.ensure_future(self._load_media(inspection_id, on_rows)))
             self._inflight[inspection_id] = entry
             entry.task.add_done_callback(lambda _t: self._inflight.pop(inspection_id, None))
         else:
@@ -184,12 +200,14 @@ class MediaBatchLoader:
 
     # --- the work ----------------------------------------------------------------------------
 
-    async def _load_media(self, inspection_id: int) -> LoadResult:
+    async def _load_media(self, inspection_id: int, on_rows: RowsCallback | None) -> LoadResult:
         self.stats.loads += 1
         started = time.perf_counter()
         with self.metrics.action("load_media", inspection=inspection_id) as scope:
             media = await self._with_retries(
-                scope, inspection_id, lambda conn: self._media_once(conn, inspection_id, scope)
+                scope,
+                inspection_id,
+                lambda conn: self._media_once(conn, inspection_id, scope, on_rows),
             )
             scope.rows = media.count
         self._media[inspection_id] = media
@@ -203,11 +221,19 @@ class MediaBatchLoader:
         )
 
     async def _media_once(
-        self, conn: AsyncConnection, inspection_id: int, scope: ActionScope
+        self,
+        conn: AsyncConnection,
+        inspection_id: int,
+        scope: ActionScope,
+        on_rows: RowsCallback | None,
     ) -> InspectionMedia:
         if self.batch_available:
             try:
-                media = await load_inspection_media(conn, inspection_id)
+                media = (
+                    await load_inspection_media(conn, inspection_id)
+                    if on_rows is None
+                    else await stream_inspection_media(conn, inspection_id, on_rows)
+                )
             except sa_exc.DBAPIError as exc:
                 if classify(exc) is not Failure.FALLBACK:
                     raise
@@ -225,7 +251,10 @@ class MediaBatchLoader:
         if checklist is None:
             checklist = await load_checklist(conn, inspection_id)
             self._checklists[inspection_id] = checklist
-        return await load_media_per_item(conn, inspection_id, checklist)
+        media = await load_media_per_item(conn, inspection_id, checklist)
+        if on_rows is not None:
+            on_rows(0, media.all_media())
+        return media
 
     async def _with_retries(
         self,

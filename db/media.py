@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from operator import attrgetter
 from typing import Any
 
+import psycopg
 from sqlalchemy import DateTime, Select, TextClause, TextualSelect, func, select, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.metrics import record_statement
 from db.models import ChecklistItem, Media
 from db.performance import BATCH_FUNCTION, BATCH_QUERY_SQL
 from db.records import ChecklistEntry, InspectionMedia, ItemMedia, MediaItem
@@ -36,6 +40,16 @@ SQLITE_BATCH_STATEMENT = text(
 ).columns(captured_at=DateTime(timezone=True))
 
 
+# The same statement for psycopg itself, streamed in chunks (libpq's chunked-rows mode).
+STREAM_SQL = f"SELECT {_MEDIA_COLUMNS} FROM {BATCH_FUNCTION}(CAST(%s AS bigint))"
+# Rows per chunk: parsing one takes about a millisecond, so the loop (the GUI thread) gets a
+# turn that often while a 20,000-photo inspection arrives.
+STREAM_CHUNK_ROWS = 500
+
+# (rows already delivered before these in this attempt, the new rows); a retry starts at 0.
+RowsCallback = Callable[[int, tuple[MediaItem, ...]], None]
+
+
 def batch_statement(conn: AsyncConnection) -> TextClause | TextualSelect:
     """The one statement that loads an inspection's media, in the connection's SQL dialect."""
     return SQLITE_BATCH_STATEMENT if conn.dialect.name == "sqlite" else BATCH_STATEMENT
@@ -50,7 +64,11 @@ def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
     their item's group instead of splitting it. Runs once per photo on every load: the records
     are built and the runs split in C (tuple.__new__, groupby), where MediaItem._make is a
     Python call per row; the Python below runs once per run, normally once per item."""
-    items = [_new_tuple(MediaItem, row) for row in rows]
+    return group_items(inspection_id, [_new_tuple(MediaItem, row) for row in rows])
+
+
+def group_items(inspection_id: int, items: Sequence[MediaItem]) -> InspectionMedia:
+    """group_media for rows that are MediaItems already (the streamed path)."""
     runs: dict[int, list[MediaItem]] = {}
     for item_id, run in groupby(items, _checklist_item_id):
         if item_id in runs:
@@ -86,6 +104,58 @@ async def load_inspection_media(conn: AsyncConnection, inspection_id: int) -> In
     finally:
         result.close()
     return group_media(inspection_id, rows)
+
+
+async def stream_inspection_media(
+    conn: AsyncConnection,
+    inspection_id: int,
+    on_rows: RowsCallback,
+    chunk_rows: int = STREAM_CHUNK_ROWS,
+) -> InspectionMedia:
+    """The batch statement, its rows handed to `on_rows` chunk by chunk as they arrive.
+
+    Still ONE statement (no server-side cursor): psycopg streams its result in chunks, and
+    between chunks the event loop runs, so a huge inspection neither freezes the window nor
+    waits for its last row before the first ones are shown. The statement is counted as the
+    engine's own would be. On SQLite (bundles, local files) the whole result comes at once.
+    """
+    if conn.dialect.name != "postgresql":
+        media = await load_inspection_media(conn, inspection_id)
+        on_rows(0, media.all_media())
+        return media
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert isinstance(driver, psycopg.AsyncConnection)
+    params = (inspection_id,)
+    rows: list[MediaItem] = []
+    started = time.perf_counter()
+    try:
+        async with driver.cursor() as cursor:
+            chunk: list[MediaItem] = []
+            async for row in cursor.stream(STREAM_SQL, params, size=chunk_rows):
+                chunk.append(_new_tuple(MediaItem, row))
+                if len(chunk) == chunk_rows:
+                    on_rows(len(rows), tuple(chunk))
+                    rows.extend(chunk)
+                    chunk = []
+            if chunk or not rows:
+                on_rows(len(rows), tuple(chunk))
+                rows.extend(chunk)
+    except psycopg.Error as exc:
+        record_statement(STREAM_SQL, params, time.perf_counter() - started, 0, _first_line(exc))
+        lost = driver.closed or isinstance(exc, psycopg.OperationalError)
+        if lost:
+            await conn.invalidate()  # never hand a broken connection back to the pool
+        raise sa_exc.DBAPIError.instance(
+            STREAM_SQL, params, exc, psycopg.Error, connection_invalidated=lost
+        ) from exc
+    record_statement(STREAM_SQL, params, time.perf_counter() - started, len(rows))
+    return group_items(inspection_id, rows)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _item_media_stmt(checklist_item_id: int) -> Select[*tuple[Any, ...]]:

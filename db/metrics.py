@@ -313,6 +313,24 @@ def current_scope() -> ActionScope | None:
     return _current.get()
 
 
+def record_statement(
+    sql: str, parameters: Any, seconds: float, rows: int, error: str | None = None
+) -> None:
+    """Count a statement run on the driver connection directly (the streamed batch load),
+    which SQLAlchemy's cursor events do not see, exactly as they would have."""
+    scope = _current.get()
+    if scope is not None:
+        scope.statements.append(
+            StatementRecord(
+                sql=sql[:SQL_TEXT_LIMIT],
+                parameters=_params_text(parameters),
+                seconds=seconds,
+                rows=rows,
+                error=error,
+            )
+        )
+
+
 _START = "_iv_started"
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from db.errors import UNEXPECTED
 from db.loader import LoadResult, MediaBatchLoader, MediaLoadError
-from db.records import ChecklistEntry
+from db.media import RowsCallback
+from db.records import ChecklistEntry, MediaItem
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,9 @@ class SelectionLoader:
 
     Selecting another inspection cancels the previous load (unless another caller shares it)
     and a result that still arrives for an inspection no longer selected is dropped. The
-    checklist and the media load concurrently, one statement each.
+    checklist and the media load concurrently, one statement each. With `partial`, the media
+    rows of the selected inspection are also handed over chunk by chunk while they arrive:
+    (inspection id, rows delivered before these in this attempt, the new rows).
     """
 
     def __init__(
@@ -37,10 +40,12 @@ class SelectionLoader:
         loader: MediaBatchLoader,
         deliver: Callable[[Selection], None],
         fail: Callable[[MediaLoadError], None],
+        partial: Callable[[int, int, tuple[MediaItem, ...]], None] | None = None,
     ) -> None:
         self.loader = loader
         self._deliver = deliver
         self._fail = fail
+        self._partial = partial
         self.selected: int | None = None
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
@@ -72,7 +77,11 @@ class SelectionLoader:
                 checklist = group.create_task(
                     self.loader.load_checklist(inspection_id, refresh=refresh)
                 )
-                media = group.create_task(self.loader.load_media(inspection_id, refresh=refresh))
+                media = group.create_task(
+                    self.loader.load_media(
+                        inspection_id, refresh=refresh, on_rows=self._rows_for(inspection_id)
+                    )
+                )
         except* MediaLoadError as failures:
             first = failures.exceptions[0]
             assert isinstance(first, MediaLoadError)
@@ -90,6 +99,17 @@ class SelectionLoader:
             self.dropped += 1
             return
         self._deliver(Selection(inspection_id, checklist.result(), media.result()))
+
+    def _rows_for(self, inspection_id: int) -> RowsCallback | None:
+        partial = self._partial
+        if partial is None:
+            return None
+
+        def on_rows(offset: int, rows: tuple[MediaItem, ...]) -> None:
+            if self.selected == inspection_id:  # not for a selection the user has left
+                partial(inspection_id, offset, rows)
+
+        return on_rows
 
     async def wait(self) -> None:
         """For tests and shutdown: until the current load has finished or been cancelled."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from sqlalchemy import text
 
 from db.config import AppPaths, libpq_url
-from db.demo import LARGE_INSPECTION_REFERENCE
+from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
 from db.engine import Database
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase
@@ -34,7 +35,11 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
             text("SELECT count(*) FROM media WHERE inspection_id = :i AND deleted_at IS NULL"),
             {"i": large_id},
         ).scalar_one()
-    window = MainWindow()
+    # Start on an inspection other than the large one (a first start would open the newest
+    # inspection with photos, which is the large one), so that selecting it is a real load.
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("selection/inspection", BAD_MEDIA_INSPECTION_REFERENCE)
+    window = MainWindow(settings)
     qtbot.addWidget(window)
     paths = AppPaths(data_dir=tmp_path / "data", media_url=(demo_db.media_dir).as_uri())
     thumbnails = ThumbnailService(ThumbnailCache(16 * MIB), workers=1)

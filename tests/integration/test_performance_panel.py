@@ -16,7 +16,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 
 from db.config import AppPaths, libpq_url
-from db.demo import LARGE_INSPECTION_REFERENCE, DemoSpec, generate_demo
+from db.demo import (
+    BAD_MEDIA_INSPECTION_REFERENCE,
+    LARGE_INSPECTION_REFERENCE,
+    DemoSpec,
+    generate_demo,
+)
 from db.diagnostics import DIAGNOSTICS_KIND, load
 from db.engine import Database, make_engine
 from db.migrate import upgrade
@@ -109,6 +114,9 @@ def make_app(qtbot, qasync_loop, tmp_path: Path) -> Iterator[AppFactory]:  # typ
     def make(engine: Engine, media_dir: Path) -> RunningApp:
         tune_interpreter()
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        # Start on an inspection other than the large one (a first start would open the newest
+        # inspection with photos, which is the large one), so that selecting it is a real load.
+        settings.setValue("selection/inspection", BAD_MEDIA_INSPECTION_REFERENCE)
         window = MainWindow(settings)
         window.resize(1600, 900)
         qtbot.addWidget(window)

@@ -46,6 +46,17 @@ class MediaGridModel(QAbstractListModel):
         self._failures.clear()
         self.endResetModel()
 
+    def append_media(self, items: Sequence[MediaItem]) -> None:
+        """More photos of the same set (a load still streaming in): rows added, none reset."""
+        if not items:
+            return
+        first = len(self._items)
+        self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
+        self._items = self._items + tuple(items)
+        for i, m in enumerate(items, first):
+            self._row_of[m.id] = i
+        self.endInsertRows()
+
     def resize_tiles(self, tile: QImage) -> None:
         """The thumbnail size changed: new loading tile, and thumbnails are asked for again
         (a failed photo keeps its placeholder, which the delegate fits into the new box)."""

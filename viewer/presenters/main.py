@@ -116,7 +116,7 @@ class MainPresenter(QObject):
         self.metrics.instrument(source.engine.sync_engine)
         self.loader = MediaBatchLoader(source.engine, self.metrics)
         self.selection.loader = SelectionLoader(
-            self.loader, self.selection.deliver, self.selection.fail
+            self.loader, self.selection.deliver, self.selection.fail, self.selection.partial
         )
         self.inspections.engine = source.engine
         self.feed.store = source.store

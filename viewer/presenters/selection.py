@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
+
 from db.loader import MediaLoadError
-from db.records import ALL_MEDIA, InspectionSummary, Scope
+from db.records import ALL_MEDIA, InspectionSummary, MediaItem, Scope
 from db.selection import Selection, SelectionLoader
 from viewer.presenters.thumbnail_feed import ThumbnailFeed
 from viewer.widgets.main_window import MainWindow
+
+# How often rows still streaming in are added to the grid after its first screenful.
+STREAM_FLUSH_MS = 250
 
 
 class SelectionPresenter:
@@ -30,6 +35,12 @@ class SelectionPresenter:
         self.loader: SelectionLoader | None = None
         self.selection: Selection | None = None
         self.scope: Scope = ALL_MEDIA
+        self._streamed = 0  # rows of the selected inspection already shown while it streams
+        self._pending: list[MediaItem] = []  # streamed rows not yet handed to the grid
+        self._flush_timer = QTimer(window)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(STREAM_FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
         # Reference codes of the inspections selected so far: the panel names loads by them.
         self.references: dict[int, str] = {}
         self._on_nothing_to_show = on_nothing_to_show
@@ -40,6 +51,9 @@ class SelectionPresenter:
 
     def select(self, rec: InspectionSummary | None) -> None:
         self.selection = None
+        self.scope = ALL_MEDIA
+        self._streamed = 0
+        self._pending = []
         if rec is not None:
             self.references[rec.id] = rec.reference_code
         self.feed.begin()  # queued thumbnails of the old one are dropped
@@ -52,8 +66,38 @@ class SelectionPresenter:
         if rec is None or self.loader is None:
             return
         self.window.show_inspection(rec)
+        self.selection = None
+        self.scope = ALL_MEDIA
+        self._streamed = 0
+        self._pending = []
         self.feed.begin()
         self.loader.select(rec.id, refresh=True)
+
+    def partial(self, inspection_id: int, offset: int, rows: tuple[MediaItem, ...]) -> None:
+        """Rows of the selected inspection while they stream in. The first chunk (more than
+        a screenful) goes to the grid at once; later ones are gathered and added a few times
+        a second, so the window is not relaid out and repainted for every chunk while the
+        driver still reads the rest (the checklist comes with the complete result)."""
+        if self.selection is not None:
+            return  # complete already (a cached re-selection)
+        if offset == 0 or offset != self._streamed + len(self._pending):
+            # The first chunk, or a retry that began anew.
+            self._pending = []
+            self._streamed = len(rows)
+            self.window.show_media(rows, self._so_far(), "No media for this inspection")
+            return
+        self._pending.extend(rows)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        if self._pending and self.selection is None:
+            rows, self._pending = tuple(self._pending), []
+            self._streamed += len(rows)
+            self.window.append_media(rows, self._so_far())
+
+    def _so_far(self) -> str:
+        return f"All media · {self._streamed:,} photos so far"
 
     def deliver(self, selection: Selection) -> None:
         self.selection = selection
@@ -67,7 +111,17 @@ class SelectionPresenter:
                 f"Last load: {result.seconds * 1000:.0f} ms, {result.statements} statement"
                 f"{plural} ({result.strategy})"
             )
-        self.show_scope(ALL_MEDIA)
+        self._flush_timer.stop()
+        self._pending = []
+        streamed, self._streamed = self._streamed, 0
+        everything = result.media.all_media()
+        if streamed and self.window.media.media() == everything[:streamed]:
+            # The grid holds the first rows already: add the rest, keep what is on screen.
+            title = f"All media · {len(everything):,} photos"
+            self.window.append_media(everything[streamed:], title)
+            self._show_load_status()
+        else:
+            self.show_scope(ALL_MEDIA)
 
     def fail(self, error: MediaLoadError) -> None:
         self.window.show_load_error(str(error))
@@ -82,13 +136,18 @@ class SelectionPresenter:
         items, title, empty = scope.pick(self.selection.checklist, result.media)
         self.feed.begin()
         self.window.show_media(items, f"{title} · {len(items):,} photos", empty)
+        self._show_load_status()
+        if not items:
+            self._on_nothing_to_show()
+
+    def _show_load_status(self) -> None:
+        assert self.selection is not None
+        result = self.selection.media
         self.window.set_media_status(
             "from cache"
             if result.strategy == "cache"
             else f"{result.media.count:,} loaded in {result.seconds * 1000:.0f} ms"
         )
-        if not items:
-            self._on_nothing_to_show()
 
     def titles(self) -> dict[int, str]:
         """Checklist item id → "Section · Title", for the photo viewer's captions."""

@@ -310,6 +310,10 @@ class MainWindow(QMainWindow):
         else:
             self.media_pane.show_message(empty_text)
 
+    def append_media(self, items: Sequence[MediaItem], title: str) -> None:
+        self.media.append_media(items)
+        self.media_pane.title.setText(title)
+
     def set_media_status(self, text: str) -> None:
         self.media_pane.status.setText(text)
 

@@ -1,0 +1,141 @@
+"""A 20,000-photo inspection streams in: one statement, first rows on screen before the last."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL
+
+from db.config import AppPaths, libpq_url
+from db.engine import Database, make_async_engine, make_engine
+from db.media import STREAM_CHUNK_ROWS, load_inspection_media, stream_inspection_media
+from db.metrics import QueryMetrics
+from db.migrate import upgrade
+from db.records import MediaItem
+from viewer.presenters.main import MainPresenter
+from viewer.presenters.session import LiveDatabase
+from viewer.thumbnails.cache import MIB, ThumbnailCache
+from viewer.thumbnails.service import ThumbnailService
+from viewer.widgets.main_window import MainWindow
+
+ITEMS, PER_ITEM = 1_000, 20
+PHOTOS = ITEMS * PER_ITEM
+BATCH_PATTERN = "%FROM get_inspection_media_batch(%"
+
+
+@pytest.fixture(scope="module")
+def huge(create_database: Callable[[str], URL]) -> Iterator[tuple[Engine, int]]:
+    """One inspection of 1,000 items x 20 photos (rows only: no photo files)."""
+    engine = make_engine(create_database("huge"))
+    upgrade(engine)
+    with engine.begin() as conn:
+        inspection_id = conn.execute(
+            text(
+                "INSERT INTO inspections (reference_code, site_name, address, inspector_name,"
+                " status, scheduled_at) VALUES ('HUGE-1', 'Huge site', '1 Long Road',"
+                " 'Inspector', 'in_progress', now()) RETURNING id"
+            )
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO checklist_items (inspection_id, section, position, title)"
+                " SELECT :i, 'Section ' || (g / 100), g, 'Item ' || g"
+                " FROM generate_series(1, :n) AS g"
+            ),
+            {"i": inspection_id, "n": ITEMS},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO media (inspection_id, checklist_item_id, storage_key, mime_type,"
+                " width, height, byte_size, sha256, caption, captured_at)"
+                " SELECT :i, ci.id, 'huge/' || ci.id || '-' || p || '.jpg', 'image/jpeg',"
+                "        4032, 3024, 2000000, md5(ci.id || '-' || p) || md5(p::text),"
+                "        'Photo ' || p, timestamptz '2026-01-01' + p * interval '1 minute'"
+                " FROM checklist_items ci, generate_series(1, :p) AS p"
+                " WHERE ci.inspection_id = :i"
+            ),
+            {"i": inspection_id, "p": PER_ITEM},
+        )
+        conn.execute(text("ANALYZE media"))
+    yield engine, int(inspection_id)
+    engine.dispose()
+
+
+def test_the_batch_streams_in_chunks_as_one_counted_statement(
+    huge: tuple[Engine, int], server_calls: Callable[[Engine, str], int]
+) -> None:
+    engine, inspection_id = huge
+    metrics = QueryMetrics()
+    chunks: list[tuple[int, int]] = []
+
+    async def load() -> tuple[object, object]:
+        aengine = make_async_engine(engine.url)
+        metrics.instrument(aengine.sync_engine)
+        try:
+            async with aengine.connect() as conn:
+                with metrics.action("load_media", inspection=inspection_id):
+                    streamed = await stream_inspection_media(
+                        conn,
+                        inspection_id,
+                        lambda offset, rows: chunks.append((offset, len(rows))),
+                    )
+                whole = await load_inspection_media(conn, inspection_id)
+            return streamed, whole
+        finally:
+            await aengine.dispose()
+
+    before = server_calls(engine, BATCH_PATTERN)
+    streamed, whole = asyncio.run(load())
+    assert streamed == whole
+    assert server_calls(engine, BATCH_PATTERN) - before == 2  # the streamed one, then whole
+    assert chunks[0] == (0, STREAM_CHUNK_ROWS)
+    assert sum(n for _, n in chunks) == PHOTOS
+    assert [offset for offset, _ in chunks] == [i * STREAM_CHUNK_ROWS for i in range(len(chunks))]
+    action = metrics.last("load_media")
+    assert action is not None and action.statement_count == 1
+    assert action.statements[0].rows == PHOTOS
+
+
+def test_the_first_rows_reach_the_grid_before_the_last_row_has_arrived(  # type: ignore[no-untyped-def]
+    qtbot, qasync_loop, huge: tuple[Engine, int], tmp_path: Path
+) -> None:
+    engine, _ = huge
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    window.resize(1440, 860)
+    qtbot.addWidget(window)
+    paths = AppPaths(data_dir=tmp_path / "data", media_url=(tmp_path / "media").as_uri())
+    thumbnails = ThumbnailService(ThumbnailCache(16 * MIB), workers=1)
+    presenter = MainPresenter(
+        window, paths, LiveDatabase(Database(paths, libpq_url(engine.url)), paths), thumbnails
+    )
+    # While the load is incomplete (no selection delivered), how many rows the grid had.
+    seen_while_loading: list[int] = []
+
+    def observe(*_args: object) -> None:
+        if presenter.selection.selection is None:
+            seen_while_loading.append(window.media.rowCount())
+
+    window.media.rowsInserted.connect(observe)
+    window.media.modelReset.connect(observe)
+    window.show()
+    try:
+        with qtbot.waitSignal(presenter.first_view_ready, timeout=60_000):
+            presenter.start()  # the only inspection: selected at once
+        qtbot.waitUntil(lambda: presenter.selection.selection is not None, timeout=60_000)
+        qtbot.waitUntil(lambda: window.media.rowCount() == PHOTOS, timeout=30_000)
+        assert any(0 < rows < PHOTOS for rows in seen_while_loading), seen_while_loading[:5]
+        ids = [m.id for m in window.media.media()]
+        assert len(set(ids)) == PHOTOS, "every photo once, none repeated by the streaming"
+        assert isinstance(window.media.media()[0], MediaItem)
+        action = presenter.metrics.last("load_media")
+        assert action is not None and (action.statement_count, action.strategy) == (1, "batch")
+        assert window.media_pane.title.text() == f"All media · {PHOTOS:,} photos"
+    finally:
+        done = asyncio.ensure_future(presenter.shutdown())
+        qtbot.waitUntil(done.done, timeout=30_000)
+        done.result()
