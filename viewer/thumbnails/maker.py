@@ -7,23 +7,19 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from viewer.thumbnails.budget import (
-    DecodeBudget,
-    Reservation,
-    Withdrawn,
-    estimate_decode_bytes,
-)
+from viewer.thumbnails.budget import DecodeBudget, Reservation, Withdrawn
 from viewer.thumbnails.decode import (
     DEFAULT_MAX_PIXELS,
     ErrorKind,
     ThumbnailError,
-    decode_scaled,
+    decode_bytes,
     error_for_os_error,
+    estimated_decode_bytes,
+    read_original,
 )
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
 from viewer.thumbnails.requests import DiskWrite, Outcome, Source, ThumbnailRequest
@@ -116,37 +112,26 @@ class ThumbnailMaker:
                 seconds = time.perf_counter() - started
                 return _fit(image, request.size_px), Source.DISK, seconds, None
         size = flavour.size_px if flavour is not None else request.size_px
-        with self._decode_memory(path, size, reserve):
+        started = time.perf_counter()
+        data = read_original(path)  # its size is in the estimate: read once, decoded from here
+        read_seconds = time.perf_counter() - started
+        with self._decode_memory(data, size, reserve):
             started = time.perf_counter()
-            image = decode_scaled(path, size, self.max_pixels)
-            seconds = time.perf_counter() - started
+            image = decode_bytes(data, size, self.max_pixels)
+            seconds = read_seconds + time.perf_counter() - started
         write = None if original is None else DiskWrite(original, image, request.size_px, size)
         return _fit(image, request.size_px), Source.DECODE, seconds, write
 
     @contextmanager
-    def _decode_memory(self, path: Path, size_px: int, reserve: Reserve) -> Iterator[None]:
-        """Hold the decode's estimated memory in the shared budget while it runs.
-
-        Waits while others hold too much; a file that would need more than the whole budget
-        fails as too large. When the header says nothing, the decode is assumed to be as large
-        as the pixel limit allows (up to the whole budget: it then runs alone).
+    def _decode_memory(self, data: bytes, size_px: int, reserve: Reserve) -> Iterator[None]:
+        """Hold the decode's estimated memory (from the header) in the shared budget while it
+        runs: waits while others hold too much; more than the whole budget fails as too large.
         """
-        estimate = estimate_decode_bytes(path, size_px, self.max_pixels)
-        if estimate is None:
-            worst = 4 * self.max_pixels + 2 * _file_bytes(path)
-            estimate = min(worst, self.budget.limit_bytes)
-        reservation = reserve(estimate)
+        reservation = reserve(estimated_decode_bytes(data, size_px, self.max_pixels))
         try:
             yield
         finally:
             self.budget.release(reservation)
-
-
-def _file_bytes(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _fit(image: QImage, size_px: int) -> QImage:

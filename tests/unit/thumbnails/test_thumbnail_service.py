@@ -203,19 +203,19 @@ def test_a_bug_fault_injected_is_reported_as_internal_and_the_worker_survives(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    real_decode = maker_module.decode_scaled
-    broken = write_jpeg(tmp_path / "broken.jpg", 64, 48)
+    real_decode = maker_module.decode_bytes
+    broken = write_jpeg(tmp_path / "broken.jpg", 64, 48, seed=1).read_bytes()
 
-    def decode_with_a_bug(path: Path, size_px: int, max_pixels: int) -> QImage:
-        if path == broken:
+    def decode_with_a_bug(data: bytes, size_px: int, max_pixels: int) -> QImage:
+        if data == broken:
             raise ZeroDivisionError("a bug")
-        return real_decode(path, size_px, max_pixels)
+        return real_decode(data, size_px, max_pixels)
 
-    monkeypatch.setattr(maker_module, "decode_scaled", decode_with_a_bug)
+    monkeypatch.setattr(maker_module, "decode_bytes", decode_with_a_bug)
     service = make_service(workers=1)
     deliveries = _listen(service)
     with caplog.at_level(logging.ERROR, logger=maker_module.__name__):
-        service.request(ThumbnailRequest.for_file(1, broken, GRID_SIZE))
+        service.request(ThumbnailRequest.for_file(1, tmp_path / "broken.jpg", GRID_SIZE))
         service.request(ThumbnailRequest.for_file(2, write_jpeg(tmp_path / "fine.jpg", 64, 48)))
         qtbot.waitUntil(lambda: deliveries.count == 2, timeout=WAIT_MS)
     assert deliveries.kinds() == {1: "internal"}

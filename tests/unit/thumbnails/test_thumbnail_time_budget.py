@@ -18,8 +18,7 @@ from PySide6.QtGui import QImage
 from db.storage import LocalStore
 from tests.fixtures_images import thumbnail_threads, write_jpeg
 from viewer.thumbnails import maker as maker_module
-from viewer.thumbnails.budget import estimate_decode_bytes
-from viewer.thumbnails.decode import DEFAULT_MAX_PIXELS
+from viewer.thumbnails.decode import estimated_decode_bytes
 from viewer.thumbnails.service import GRID_SIZE, ThumbnailRequest, ThumbnailService
 
 MakeService = Callable[..., ThumbnailService]
@@ -38,19 +37,23 @@ class FakeClock:
 
 
 class StuckDecoder:
-    """decode_scaled, except that the files in `stuck` block until `release` is set."""
+    """decode_bytes, except that the files in `stuck` block until `release` is set."""
 
     def __init__(self, release: threading.Event) -> None:
         self.release = release
-        self.stuck: set[Path] = set()
-        self.entered: list[Path] = []
-        self._real = maker_module.decode_scaled
+        self.stuck: set[bytes] = set()
+        self.entered: list[bytes] = []
+        self._real = maker_module.decode_bytes
 
-    def __call__(self, path: Path, size_px: int, max_pixels: int) -> QImage:
-        self.entered.append(path)
-        if path in self.stuck:
+    def stick(self, path: Path) -> Path:
+        self.stuck.add(path.read_bytes())
+        return path
+
+    def __call__(self, data: bytes, size_px: int, max_pixels: int) -> QImage:
+        self.entered.append(data)
+        if data in self.stuck:
             self.release.wait(WAIT_MS / 1000)
-        return self._real(path, size_px, max_pixels)
+        return self._real(data, size_px, max_pixels)
 
 
 @pytest.fixture
@@ -65,7 +68,7 @@ def release(make_service: MakeService) -> Iterator[threading.Event]:
 @pytest.fixture
 def decoder(monkeypatch: pytest.MonkeyPatch, release: threading.Event) -> StuckDecoder:
     fake = StuckDecoder(release)
-    monkeypatch.setattr(maker_module, "decode_scaled", fake)
+    monkeypatch.setattr(maker_module, "decode_bytes", fake)
     return fake
 
 
@@ -95,10 +98,9 @@ def test_a_stuck_decode_fault_injected_is_given_up_and_its_worker_replaced(
     clock = FakeClock()
     service = make_service(workers=1, decode_timeout_s=BUDGET_S, clock=clock)
     outcomes = _outcomes(service)
-    stuck = write_jpeg(tmp_path / "stuck.jpg", 64, 48)
-    decoder.stuck.add(stuck)
+    stuck = decoder.stick(write_jpeg(tmp_path / "stuck.jpg", 64, 48, seed=1))
     service.request(ThumbnailRequest.for_file(1, stuck, GRID_SIZE))
-    qtbot.waitUntil(lambda: decoder.entered == [stuck], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(decoder.entered) == 1, timeout=WAIT_MS)
 
     with qtbot.waitSignal(service.thumbnail_failed, timeout=WAIT_MS) as blocker:
         clock.now += 1.0
@@ -135,8 +137,7 @@ def test_the_same_photo_asked_again_after_a_timeout_fault_injected_is_decoded_an
 ) -> None:
     clock = FakeClock()
     service = make_service(workers=2, decode_timeout_s=BUDGET_S, clock=clock)
-    photo = write_jpeg(tmp_path / "slow-once.jpg", 64, 48)
-    decoder.stuck.add(photo)
+    photo = decoder.stick(write_jpeg(tmp_path / "slow-once.jpg", 64, 48))
     request = ThumbnailRequest.for_file(1, photo, GRID_SIZE)
     service.request(request)
     qtbot.waitUntil(lambda: len(decoder.entered) == 1, timeout=WAIT_MS)
@@ -162,22 +163,22 @@ def test_the_memory_of_a_stuck_decode_fault_injected_is_written_off(
     """A budget with room for one decode, held by one that never ends: without the write-off,
     every later decode would wait for memory forever."""
     paths = []
-    for name in ("stuck", "next"):
+    for name, green in (("stuck", 200), ("next", 100)):
         paths.append(tmp_path / f"{name}.png")
-        Image.new("RGB", (800, 600), (20, 200, 20)).save(paths[-1])
-    estimate = estimate_decode_bytes(paths[0], GRID_SIZE, DEFAULT_MAX_PIXELS)
-    assert estimate is not None
+        Image.new("RGB", (800, 600), (20, green, 20)).save(paths[-1])
+    estimates = [estimated_decode_bytes(path.read_bytes(), GRID_SIZE) for path in paths]
+    budget = max(estimates) + min(estimates) // 2  # room for one decode at a time
     clock = FakeClock()
     service = make_service(
         workers=2,
         decode_timeout_s=BUDGET_S,
         clock=clock,
-        decode_memory_bytes=estimate + estimate // 2,
+        decode_memory_bytes=budget,
     )
     outcomes = _outcomes(service)
-    decoder.stuck.add(paths[0])
+    decoder.stick(paths[0])
     service.request(ThumbnailRequest.for_file(1, paths[0], GRID_SIZE))
-    qtbot.waitUntil(lambda: decoder.entered == [paths[0]], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: len(decoder.entered) == 1, timeout=WAIT_MS)
     service.request(ThumbnailRequest.for_file(2, paths[1], GRID_SIZE))
     qtbot.waitUntil(lambda: service.stats().decode_memory_waits == 1, timeout=WAIT_MS)
 
@@ -188,7 +189,7 @@ def test_the_memory_of_a_stuck_decode_fault_injected_is_written_off(
     stats = service.stats()
     assert (stats.workers, stats.workers_lost) == (2, 1)
     assert stats.decode_bytes_reserved == 0
-    assert stats.decode_bytes_peak <= estimate + estimate // 2
+    assert stats.decode_bytes_peak <= budget
 
     assert not service.shutdown(timeout_s=0)  # the lost worker is still stuck
     release.set()
