@@ -19,15 +19,15 @@ from db.storage.base import Problem
 from viewer.thumbnails.formats import (
     ErrorKind,
     PhotoFormat,
-    PhotoHeader,
     ThumbnailError,
     check_pixels,
     fitted_size,
-    read_header,
 )
+from viewer.thumbnails.headers import PhotoHeader, read_header
 from viewer.thumbnails.heif import decode_heif, estimated_heif_bytes
 
 __all__ = [
+    "DEFAULT_MAX_DECODE_BYTES",
     "DEFAULT_MAX_FILE_BYTES",
     "DEFAULT_MAX_PIXELS",
     "ErrorKind",
@@ -44,7 +44,12 @@ __all__ = [
 DEFAULT_MAX_PIXELS = 100_000_000
 # Reading is done in one piece (the checks below need the whole file); this bounds that memory.
 DEFAULT_MAX_FILE_BYTES = 256 * 1024 * 1024
-# Qt's own default allocation limit, in MB; raised per image up to what our pixel limit allows.
+# The most memory one decode may need, by estimated_decode_bytes: a 99 MP photo with alpha
+# (800 MB) decodes; 16-bit or float samples at that size are refused before decoding.
+DEFAULT_MAX_DECODE_BYTES = 1024 * 1024 * 1024
+# Besides the pixels: a decoder's own buffers (libwebp's were 0.4 MB on a 30 MP photo).
+_DECODER_STATE_BYTES = 4 * 1024 * 1024
+# Qt's own default allocation limit, in MB; raised per image to what it was allowed above.
 _QT_ALLOCATION_LIMIT_MB = 256
 
 
@@ -99,16 +104,24 @@ def decode_scaled(
     size_px: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
 ) -> QImage:
     """The image at `path`, EXIF orientation applied, its long edge `size_px` (never upscaled).
 
     Thread-safe and GUI-free. Raises ThumbnailError for every bad file.
     """
-    return decode_bytes(read_original(path, max_file_bytes), size_px, max_pixels)
+    data = read_original(path, max_file_bytes)
+    return decode_bytes(data, size_px, max_pixels, max_decode_bytes)
 
 
-def decode_bytes(data: bytes, size_px: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> QImage:
-    """decode_scaled on bytes already read: only a photo format reaches a decoder, by name."""
+def decode_bytes(
+    data: bytes,
+    size_px: int,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_decode_bytes: int = DEFAULT_MAX_DECODE_BYTES,
+) -> QImage:
+    """decode_scaled on bytes already read: only a photo format reaches a decoder, by name,
+    and only once its header says it fits our pixel and memory limits."""
     if size_px < 1:
         raise ValueError(f"thumbnail size must be at least 1 pixel, got {size_px}")
     if not data:
@@ -116,9 +129,16 @@ def decode_bytes(data: bytes, size_px: int, max_pixels: int = DEFAULT_MAX_PIXELS
     header = read_header(data)
     if header.width:
         check_pixels(header.width, header.height, max_pixels)
+    needed = _estimate(data, header, size_px, max_pixels)
+    if needed > max_decode_bytes:
+        raise ThumbnailError(
+            ErrorKind.TOO_LARGE,
+            f"Decoding needs about {needed / 1e6:.0f} MB of memory, over the "
+            f"{max_decode_bytes / 1e6:.0f} MB limit",
+        )
     if header.format is PhotoFormat.HEIF:
         return decode_heif(data, size_px, max_pixels)
-    return _ready_to_paint(_decode_with_qt(data, header, size_px, max_pixels))
+    return _ready_to_paint(_decode_with_qt(data, header, size_px, max_pixels, needed))
 
 
 @contextlib.contextmanager
@@ -146,7 +166,9 @@ def image_reader(data: bytes, image_format: PhotoFormat) -> Iterator[QImageReade
         shiboken6.delete(array)
 
 
-def _decode_with_qt(data: bytes, header: PhotoHeader, size_px: int, max_pixels: int) -> QImage:
+def _decode_with_qt(
+    data: bytes, header: PhotoHeader, size_px: int, max_pixels: int, needed: int
+) -> QImage:
     label = header.format.label
     with image_reader(data, header.format) as reader:
         if not reader.canRead():
@@ -156,10 +178,9 @@ def _decode_with_qt(data: bytes, header: PhotoHeader, size_px: int, max_pixels: 
             raise ThumbnailError(ErrorKind.CORRUPT, "Damaged image: its dimensions cannot be read")
         width, height = stored.width(), stored.height()
         check_pixels(width, height, max_pixels)
-        # Qt refuses images over 256 MB by default and we would call a valid 99 MP PNG damaged;
-        # our pixel limit is the bound, the service's memory budget counts it in.
-        full_size_mb = math.ceil(width * height * header.bytes_per_pixel / 2**20) + 1
-        reader.setAllocationLimit(max(_QT_ALLOCATION_LIMIT_MB, full_size_mb))
+        # Qt refuses images over 256 MB by default and we called a valid 99 MP PNG damaged; our
+        # own limits were checked on the header, and the service's memory budget counts it in.
+        reader.setAllocationLimit(max(_QT_ALLOCATION_LIMIT_MB, math.ceil(needed / 2**20) + 1))
         target = fitted_size(width, height, size_px)
         if target != (width, height):
             # In stored (pre-rotation) coordinates; the long edge is the same either way. For
@@ -208,24 +229,29 @@ def estimated_decode_bytes(
 ) -> int:
     """Peak memory of decode_bytes(data, size_px, max_pixels), from the header alone.
 
-    The file and Qt's copy of it, plus the decoder's pixels: width x height x 4 (x 8 for
-    16-bit samples) at full size, which every format but JPEG and HEIF needs whatever the
-    thumbnail's size; a JPEG only at the reduced size libjpeg decodes at (plus every
-    coefficient of a progressive one); a HEIF photo its embedded thumbnail when one will do.
-    `size_px` None assumes no reduced decode. A file refused before decoding costs its bytes.
+    The file and Qt's copy of it, plus the decoder's pixels: for every format but JPEG and
+    HEIF the whole image whatever the thumbnail's size, 4 bytes a pixel, 8 where Qt makes a
+    32-bit copy to scale it (grey, palette, alpha), 16 for 16-bit samples (PhotoHeader); a
+    JPEG only at the reduced size libjpeg decodes at (plus every coefficient of a progressive
+    one); a HEIF photo its embedded thumbnail when one will do. `size_px` None assumes no
+    reduced decode. A file refused before decoding costs its bytes.
     """
-    held = 2 * len(data)
     try:
         header = read_header(data)
     except ThumbnailError:
-        return held
+        return 2 * len(data)
+    if header.width * header.height > max_pixels:
+        return 2 * len(data)
+    return _estimate(data, header, size_px, max_pixels)
+
+
+def _estimate(data: bytes, header: PhotoHeader, size_px: int | None, max_pixels: int) -> int:
+    held = 2 * len(data) + _DECODER_STATE_BYTES  # the file, and Qt's copy of it
     if header.format is PhotoFormat.HEIF:
         return held + estimated_heif_bytes(data, size_px, max_pixels)
     if not header.width:  # a size only its reader knows: the most we would decode
         return held + max_pixels * header.bytes_per_pixel
     width, height = header.width, header.height
-    if width * height > max_pixels:
-        return held
     decoded_width, decoded_height = width, height
     output = 0
     if size_px is not None:

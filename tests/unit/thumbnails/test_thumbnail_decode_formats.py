@@ -12,13 +12,8 @@ from PySide6.QtGui import QImageReader
 
 from tests.fixtures_images import write_heic
 from viewer.thumbnails.decode import decode_bytes
-from viewer.thumbnails.formats import (
-    ErrorKind,
-    PhotoFormat,
-    ThumbnailError,
-    read_header,
-    sniff,
-)
+from viewer.thumbnails.formats import ErrorKind, PhotoFormat, ThumbnailError, sniff
+from viewer.thumbnails.headers import read_header
 
 
 def _saved(
@@ -52,10 +47,32 @@ def test_the_header_gives_the_format_and_the_stored_size(
     assert (header.format, header.width, header.height) == (expected, 1234, 567)
 
 
-def test_sixteen_bit_samples_take_eight_bytes_a_pixel() -> None:
-    assert read_header(_saved("TIFF", (40, 30), "I;16")).bytes_per_pixel == 8
-    assert read_header(_saved("TIFF", (40, 30), "F")).bytes_per_pixel == 16
-    assert read_header(_saved("PNG", (40, 30))).bytes_per_pixel == 4
+@pytest.mark.parametrize(
+    ("pillow_format", "mode", "options", "expected"),
+    [
+        ("PNG", "RGB", {}, 4),
+        ("TIFF", "RGB", {}, 4),
+        ("WEBP", "RGB", {"lossless": True}, 5),
+        ("BMP", "RGB", {}, 4),
+        # Qt makes a 32-bit or premultiplied copy to scale these.
+        ("PNG", "P", {}, 8),
+        ("PNG", "L", {}, 8),
+        ("PNG", "RGBA", {}, 8),
+        ("WEBP", "RGBA", {"lossless": True}, 8),
+        ("WEBP", "RGBA", {"lossless": False}, 8),
+        ("GIF", "P", {}, 4),
+        ("GIF", "P", {"transparency": 90}, 8),
+        ("BMP", "P", {}, 8),
+        ("TIFF", "L", {}, 8),
+        # Sixteen-bit and float samples.
+        ("TIFF", "I;16", {}, 16),
+        ("TIFF", "F", {}, 32),
+    ],
+)
+def test_the_bytes_a_pixel_follow_what_qt_makes_of_the_samples(
+    pillow_format: str, mode: str, options: dict[str, object], expected: int
+) -> None:
+    assert read_header(_saved(pillow_format, (40, 30), mode, **options)).bytes_per_pixel == expected
 
 
 def test_heif_is_recognised_by_its_brand(tmp_path: Path) -> None:

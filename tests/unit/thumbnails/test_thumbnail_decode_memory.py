@@ -64,7 +64,7 @@ def test_over_the_pixel_limit_is_too_large_before_any_decoding(tmp_path: Path) -
 def test_a_full_size_decode_is_estimated_at_four_bytes_a_pixel(tmp_path: Path) -> None:
     data = write_large_png(tmp_path / "p.png", 3_000, 2_000).read_bytes()
     estimate = estimated_decode_bytes(data, 256)
-    assert 3_000 * 2_000 * 4 <= estimate < 3_000 * 2_000 * 4 + 2 * MB
+    assert 3_000 * 2_000 * 4 <= estimate < 3_000 * 2_000 * 4 + 6 * MB
     # Sixteen bits a sample: Qt decodes into 64-bit pixels.
     deep = write_large_png(tmp_path / "p16.png", 300, 200, bit_depth=16).read_bytes()
     assert estimated_decode_bytes(deep, None) >= 300 * 200 * 8
@@ -77,7 +77,7 @@ def test_a_jpeg_is_estimated_at_the_reduced_size_libjpeg_decodes(tmp_path: Path)
     preview = estimated_decode_bytes(data, 1024)
     assert full >= 4_000 * 3_000 * 4
     # 1/8 for the grid (500x375), 3/8 for a 1024 px preview.
-    assert grid < 500 * 375 * 4 + 2 * len(data) + 2 * MB
+    assert grid < 500 * 375 * 4 + 2 * len(data) + 6 * MB
     assert grid < preview < full
 
 
@@ -97,10 +97,21 @@ def test_a_progressive_jpeg_also_holds_every_coefficient(tmp_path: Path) -> None
 def test_a_heic_with_a_thumbnail_is_estimated_at_the_thumbnail(tmp_path: Path) -> None:
     plain = write_heic(tmp_path / "plain.heic", 640, 480).read_bytes()
     with_thumb = write_heic(tmp_path / "t.heic", 640, 480, thumbnails=[320]).read_bytes()
-    assert estimated_decode_bytes(plain, 256) >= 640 * 480 * 4
-    assert estimated_decode_bytes(with_thumb, 256) < 640 * 480 * 4
+    photo = estimated_decode_bytes(plain, 256)
+    assert photo >= 640 * 480 * 8
+    assert estimated_decode_bytes(with_thumb, 256) < photo - 640 * 480 * 4
     # The thumbnail is too small for a 400 px tile: the photo is decoded.
-    assert estimated_decode_bytes(with_thumb, 400) >= 640 * 480 * 4
+    assert estimated_decode_bytes(with_thumb, 400) >= photo
+
+
+def test_a_decode_over_the_memory_limit_is_too_large_before_decoding(tmp_path: Path) -> None:
+    """Sixteen-bit samples at 99 MP would need 1.6 GB: refused, with how much, never "damaged"."""
+    path = write_large_png(tmp_path / "deep.png", 1_000, 800, bit_depth=16)
+    with pytest.raises(ThumbnailError) as raised:
+        decode_scaled(path, 256, max_decode_bytes=10 * MB)
+    assert raised.value.kind is ErrorKind.TOO_LARGE
+    assert raised.value.reason.startswith("Decoding needs about 17 MB of memory, over the 10 MB")
+    assert decode_scaled(path, 256, max_decode_bytes=20 * MB).width() == 256
 
 
 def test_a_file_refused_before_decoding_costs_its_bytes_only(tmp_path: Path) -> None:
