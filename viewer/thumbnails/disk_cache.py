@@ -7,15 +7,17 @@ import hashlib
 import logging
 import os
 import struct
-import tempfile
 import threading
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-from PySide6.QtGui import QImage, QImageWriter
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from db.files import write_atomic
+from viewer.thumbnails.export import png_bytes
 
 log = logging.getLogger(__name__)
 
@@ -206,14 +208,9 @@ def encode_png(image: QImage, text: dict[str, str]) -> bytes:
         image = image.convertToFormat(QImage.Format.Format_ARGB32)
     elif image.format() != QImage.Format.Format_RGB32:
         image = image.convertToFormat(QImage.Format.Format_RGB32)
-    array = QByteArray()
-    buffer = QBuffer(array)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QImageWriter(buffer, QByteArray(b"png"))
-    writer.setQuality(PNG_QUALITY)
-    if not writer.write(image):
-        raise OSError(f"PNG encoding failed: {writer.errorString()}")
-    png = bytes(array.data())
+    png = png_bytes(image, PNG_QUALITY)  # the writer's C++ lifetimes kept in order there
+    if png is None:
+        raise OSError("PNG encoding failed")
     # IHDR is always the first chunk: 8 signature bytes + 4 length + 4 type + 13 data + 4 CRC.
     ihdr_end = len(_PNG_SIGNATURE) + 25
     chunks = b"".join(_text_chunk(key, value) for key, value in text.items())
@@ -277,17 +274,3 @@ def _parse_text_chunk(kind: bytes, body: bytes) -> tuple[str, str] | None:
             value = zlib.decompress(value)
         return key.decode("latin-1"), value.decode("utf-8")
     return None
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename: readers (other programs
-    included) see the old file or the new one, never half of one, even after a crash."""
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:  # mkstemp made it 0600, as the standard asks
-            f.write(data)
-        os.replace(temp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise

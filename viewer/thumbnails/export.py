@@ -25,7 +25,7 @@ def png_thumbnail(path: Path, size_px: int = BUNDLE_THUMBNAIL_PX) -> bytes | Non
     return png_bytes(image)
 
 
-def png_bytes(image: QImage) -> bytes | None:
+def png_bytes(image: QImage, quality: int = -1) -> bytes | None:
     """`image` as PNG. The writer, its buffer and the bytes are deleted in that order (as
     decode.image_reader does): a handler may touch its device while it is destroyed."""
     array = QByteArray()
@@ -34,6 +34,7 @@ def png_bytes(image: QImage) -> bytes | None:
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         writer = QImageWriter(buffer, QByteArray(b"png"))
         try:
+            writer.setQuality(quality)
             written = writer.write(image)
         finally:
             shiboken6.delete(writer)
