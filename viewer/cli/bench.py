@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from db.config import mask_url, parse_database_url
 from db.errors import ConfigError
+from viewer.bench.gui.options import add_gui_command
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.options import PROG, Subparsers
 
@@ -81,6 +82,7 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         f"Exit code {EXIT_TARGET_FAILED} when a target fails (unless --no-fail).",
     )
     bench.set_defaults(handler=run)
+    add_gui_command(bench, parents, handler=run_gui)
     _dataset_options(bench.add_argument_group("dataset (default: the demo data)"))
     _measurement_options(bench.add_argument_group("measurement"))
     _target_options(bench.add_argument_group("targets"))
@@ -285,3 +287,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if not result.passed and not args.no_fail:
         return EXIT_TARGET_FAILED
     return 0
+
+
+def run_gui(args: argparse.Namespace, ctx: Context) -> int:
+    """`bench gui`: the window measured (viewer/bench/gui); exit codes as `bench`'s."""
+    from viewer.bench.gui import run as run_gui_benchmark
+
+    passed = run_gui_benchmark(args, ctx)
+    return 0 if passed or args.no_fail else EXIT_TARGET_FAILED
