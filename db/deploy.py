@@ -148,24 +148,7 @@ def run(
                 "pre-flight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
             )
 
-        def step(result: migrate.StepResult) -> None:
-            report.steps.append(result)
-            if on_step is not None:
-                on_step(result)
-
-        try:
-            if action == "upgrade":
-                migrate.upgrade(engine, target, on_step=step)
-            else:
-                migrate.downgrade(engine, target, on_step=step)
-        except SQLAlchemyError as exc:
-            with engine.connect() as conn:
-                now_at = migrate.current_revision(conn) or "base"
-            reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-            raise MigrationError(
-                f"{action} to {target} failed after {len(report.steps)} step(s): "
-                f"{mask_password(reason)}. The database is at revision {now_at}."
-            ) from exc
+        _migrate(engine, report, on_step)
         with engine.connect() as conn:
             report.to_revision = migrate.current_revision(conn)
             if report.to_revision is not None and action == "upgrade":
@@ -182,6 +165,31 @@ def run(
         report.seconds = time.perf_counter() - started
         report.files = [str(p) for p in write_report(report, reports_dir)]
     return report
+
+
+def _migrate(engine: Engine, report: AuditReport, on_step: migrate.StepCallback | None) -> None:
+    """Run the report's action to its target, each step recorded; a failure says where the
+    database was left."""
+
+    def step(result: migrate.StepResult) -> None:
+        report.steps.append(result)
+        if on_step is not None:
+            on_step(result)
+
+    action, target = report.action, report.target
+    try:
+        if action == "upgrade":
+            migrate.upgrade(engine, target, on_step=step)
+        else:
+            migrate.downgrade(engine, target, on_step=step)
+    except SQLAlchemyError as exc:
+        with engine.connect() as conn:
+            now_at = migrate.current_revision(conn) or "base"
+        reason = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+        raise MigrationError(
+            f"{action} to {target} failed after {len(report.steps)} step(s): "
+            f"{mask_password(reason)}. The database is at revision {now_at}."
+        ) from exc
 
 
 def error_text(exc: BaseException) -> str:

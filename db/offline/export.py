@@ -102,12 +102,7 @@ def export_bundle(
     started = time.perf_counter()
     report = progress or no_progress
     cancelled = _cancel_check(cancel)
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise ConfigError(f"folder {out.parent} does not exist")
-    if out.is_dir():
-        raise ConfigError(f"{out} is a folder")
-
+    out = _checked_out_path(Path(out))
     remove_stale_partials(out.parent)
 
     report(PHASE_READ, 0, 1)
@@ -145,6 +140,14 @@ def export_bundle(
         bundle_bytes=bundle_bytes,
         seconds=time.perf_counter() - started,
     )
+
+
+def _checked_out_path(out: Path) -> Path:
+    if not out.parent.is_dir():
+        raise ConfigError(f"folder {out.parent} does not exist")
+    if out.is_dir():
+        raise ConfigError(f"{out} is a folder")
+    return out
 
 
 def _cancel_check(cancel: CancelCheck | None) -> Callable[[], bool]:
