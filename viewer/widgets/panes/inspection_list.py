@@ -53,19 +53,35 @@ class InspectionListPane(QWidget):
         self.status.currentIndexChanged.connect(self._emit_query)
         model.sort_requested.connect(self._on_sort)
 
-        self.table = QTableView()
-        self.table.setObjectName("inspectionTable")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table = self._make_table(model)
+        self.empty = QLabel("No inspections match")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #707070;")
+        self.empty.setVisible(False)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.status)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+
+    def _make_table(self, model: InspectionTableModel) -> QTableView:
+        table = QTableView()
+        table.setObjectName("inspectionTable")
+        table.setModel(model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         # Several rows can be selected to take them offline together; the current row is the
         # one the other panes show.
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(24)
-        self.table.setSortingEnabled(True)
-        header = self.table.horizontalHeader()
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setVisible(False)
+        table.verticalHeader().setDefaultSectionSize(24)
+        table.setSortingEnabled(True)
+        header = table.horizontalHeader()
         header.setSortIndicator(Column.DATE, Qt.SortOrder.DescendingOrder)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.SITE, QHeaderView.ResizeMode.Stretch)
@@ -80,22 +96,10 @@ class InspectionListPane(QWidget):
             header.resizeSection(col, width)
         # Reference, site, status, date and photos fit the default width; the inspector is a
         # right-click on the header away (and the choice is remembered with the window).
-        self.table.setColumnHidden(Column.INSPECTOR, True)
+        table.setColumnHidden(Column.INSPECTOR, True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)
-        self.empty = QLabel("No inspections match")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #707070;")
-        self.empty.setVisible(False)
-
-        filters = QHBoxLayout()
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.status)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
+        return table
 
     def _column_menu(self, pos: QPoint) -> None:
         header = self.table.horizontalHeader()
