@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import datetime
 from typing import Annotated
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -16,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Uuid,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -142,3 +145,40 @@ class Media(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     checklist_item: Mapped[ChecklistItem] = relationship(back_populates="media", viewonly=True)
+
+
+class DatabaseIdentity(Base):
+    """One row: this database's random id, recorded in bundles at export (revision 0004)."""
+
+    __tablename__ = "database_identity"
+
+    singleton: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default="true")
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, server_default=func.gen_random_uuid())
+    created_at: Mapped[created_ts]
+
+
+class Review(Base):
+    """A reviewer's verdict, flag or decision: append-only, the newest per target counts
+    (revision 0004 spells out its constraints and the trigger that refuses UPDATE)."""
+
+    __tablename__ = "review_records"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    inspection_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("inspections.id", ondelete="CASCADE")
+    )
+    checklist_item_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("checklist_items.id", ondelete="CASCADE")
+    )
+    media_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("media.id", ondelete="CASCADE")
+    )
+    value: Mapped[str | None] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[timestamp]
+    recorded_at: Mapped[created_ts]
+    origin: Mapped[str] = mapped_column(String(16), server_default="online")
+    conflict_with: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -46,6 +46,7 @@ from db.offline.locks import is_linked_at, try_lock
 from db.offline.schema import write_database
 from db.offline.writer import BundleWriter, ExportCancelled, Thumbnailer
 from db.progress import ProgressCallback, no_progress
+from db.review.queries import database_identity, review_baseline
 from db.storage.base import MediaStore
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,8 @@ class _Snapshot:
     inspections: list[dict[str, Any]]
     items: list[dict[str, Any]]
     media: list[dict[str, Any]]
+    database_id: str | None = None
+    review_seq: int = 0
 
 
 def export_bundle(
@@ -197,13 +200,17 @@ def _read_snapshot(engine: Engine, references: Sequence[str], status: str | None
                 .order_by(Media.inspection_id, ChecklistItem.position, Media.captured_at, Media.id)
             ).mappings()
         ]
+        identity = database_identity(conn)
+        review_seq = review_baseline(conn)
     found = {r["reference_code"] for r in inspections}
     if missing := [r for r in wanted if r not in found]:
         why = f" with status {status}" if status is not None else ""
         raise KnownError(f"no inspection{why} with reference {', '.join(missing)}")
     if not inspections:
         raise KnownError(f"no inspection has status {status}")
-    return _Snapshot(inspections, items, media)
+    return _Snapshot(
+        inspections, items, media, None if identity is None else str(identity), review_seq
+    )
 
 
 @dataclass
@@ -351,6 +358,8 @@ def _manifest(snapshot: _Snapshot, writer: BundleWriter, source: str) -> Manifes
             "unavailable_media": len(writer.unavailable),
         },
         files=writer.files,
+        database_id=snapshot.database_id,
+        review_seq=snapshot.review_seq,
         media=writer.media,
         unavailable=tuple(writer.unavailable),
     )

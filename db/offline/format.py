@@ -9,7 +9,8 @@
 #     manifest.json               written last: format, format_version, app_version, created_at,
 #                                 source (database URL, password masked), inspections, counts,
 #                                 files (entry -> sha256 and size), media (storage key -> entry)
-#                                 and unavailable (media rows whose file could not be exported).
+#                                 unavailable (media rows whose file could not be exported),
+#                                 database_id and review_seq (for syncing reviews back).
 #
 # Why a ZIP around a small SQLite file rather than photo blobs inside SQLite:
 # - photos are JPEGs already: stored ZIP entries add ~100 bytes each, and any unzip tool can list
@@ -27,6 +28,7 @@ import importlib.metadata
 import json
 import re
 import stat
+import uuid
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -216,6 +218,11 @@ class Manifest:
     files: Mapping[str, FileEntry]
     media: Mapping[str, str]  # storage key -> media entry name
     unavailable: tuple[UnavailableMedia, ...] = ()
+    # The source database's identity (revision 0004) and its newest review record at export:
+    # sync refuses another database's bundle and finds verdicts recorded after the export.
+    # Optional: older bundles have neither (and cannot be synced).
+    database_id: str | None = None
+    review_seq: int = 0
     _unavailable_by_id: dict[int, UnavailableMedia] = field(
         init=False, repr=False, compare=False, default_factory=dict
     )
@@ -238,6 +245,8 @@ class Manifest:
             "files": {name: _plain(entry) for name, entry in sorted(self.files.items())},
             "media": dict(sorted(self.media.items())),
             "unavailable": [_plain(u) for u in self.unavailable],
+            "database_id": self.database_id,
+            "review_seq": self.review_seq,
         }
         return json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
 
@@ -341,7 +350,13 @@ def _parse_manifest(doc: dict[str, Any], bundle_name: str) -> Manifest:
             )
             for u in doc.get("unavailable", ())
         ),
+        database_id=_optional_uuid(doc.get("database_id")),
+        review_seq=int(doc.get("review_seq", 0)),
     )
+
+
+def _optional_uuid(value: Any) -> str | None:
+    return None if value is None else str(uuid.UUID(str(value)))
 
 
 def _check_listed_name(name: str, bundle_name: str) -> None:
