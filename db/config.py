@@ -21,6 +21,10 @@ APP_NAME = "inspection-viewer"
 ENV_HOME = "INSPECTION_VIEWER_HOME"
 ENV_DATABASE_URL = "INSPECTION_VIEWER_DATABASE_URL"
 ENV_MEDIA_DIR = "INSPECTION_VIEWER_MEDIA_ROOT"
+ENV_MEDIA_URL = "INSPECTION_VIEWER_MEDIA_URL"
+ENV_MEDIA_CACHE_MB = "INSPECTION_VIEWER_MEDIA_CACHE_MB"
+# Downloaded photos from a remote media store (S3) are kept up to this much, LRU.
+DEFAULT_MEDIA_CACHE_MB = 2048
 EMBEDDED_DATABASE = "inspection_viewer"
 LOG_FILE = Path("logs") / f"{APP_NAME}.log"  # below the data dir
 MASK = "***"
@@ -33,8 +37,14 @@ class AppPaths:
     """The folders the app writes to. Everything lives under one data dir unless told otherwise."""
 
     data_dir: Path
-    # Where the photos are, as db.storage.open_store takes it: a file:// URL (S3 comes next).
+    # Where the photos are, as db.storage.open_store takes it: file:// or s3://bucket/prefix.
     media_url: str
+    # The local cache of photos downloaded from a remote store, in bytes.
+    media_cache_bytes: int = DEFAULT_MEDIA_CACHE_MB * 1024 * 1024
+
+    @property
+    def media_cache_dir(self) -> Path:
+        return self.cache_dir / "media"
 
     @property
     def pgdata(self) -> Path:
@@ -54,7 +64,10 @@ class AppPaths:
 
 
 def resolve_paths(
-    data_dir: str | os.PathLike[str] | None = None, media_dir: str | os.PathLike[str] | None = None
+    data_dir: str | os.PathLike[str] | None = None,
+    media_dir: str | os.PathLike[str] | None = None,
+    media_url: str | None = None,
+    media_cache_mb: int | None = None,
 ) -> AppPaths:
     """Option beats environment beats the platform default. The data dir is created if need be
     and must take a file: every command writes there (log, reports, caches)."""
@@ -63,11 +76,53 @@ def resolve_paths(
     if base.exists() and not base.is_dir():
         raise ConfigError(f"data dir {base} exists and is not a folder")
     _check_writable(base)
-    raw_media = media_dir or os.environ.get(ENV_MEDIA_DIR)
-    media = Path(raw_media).expanduser().resolve() if raw_media else base / "media"
+    if media_dir and media_url:
+        raise ConfigError("give --media-root or --media-url, not both")
+    url = media_url or (None if media_dir else os.environ.get(ENV_MEDIA_URL)) or None
+    if url is not None:
+        url = _checked_media_url(url)
+    else:
+        raw_media = media_dir or os.environ.get(ENV_MEDIA_DIR)
+        media = Path(raw_media).expanduser().resolve() if raw_media else base / "media"
+        if media.exists() and not media.is_dir():
+            raise ConfigError(f"media folder {media} exists and is not a folder")
+        url = media.as_uri()
+    cache_mb = media_cache_mb if media_cache_mb is not None else _env_int(ENV_MEDIA_CACHE_MB)
+    cache_bytes = (cache_mb or DEFAULT_MEDIA_CACHE_MB) * 1024 * 1024
+    return AppPaths(data_dir=base, media_url=url, media_cache_bytes=cache_bytes)
+
+
+def _checked_media_url(raw: str) -> str:
+    """A media URL as open_store takes it: a folder becomes file://, s3:// is checked."""
+    text = raw.strip()
+    lowered = text.lower()
+    if lowered.startswith(("s3://", "s3a://")):
+        from db.storage.s3_config import parse_s3_url  # no import cycle at module load
+
+        parse_s3_url(text)
+        return text
+    if lowered.startswith("file://"):
+        return text
+    if "://" in text:
+        scheme = text.split("://", 1)[0][:20]
+        raise ConfigError(f"unsupported media URL {scheme}:// (use file:// or s3://bucket/prefix)")
+    media = Path(text).expanduser().resolve()
     if media.exists() and not media.is_dir():
         raise ConfigError(f"media folder {media} exists and is not a folder")
-    return AppPaths(data_dir=base, media_url=media.as_uri())
+    return media.as_uri()
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} is not a whole number: {raw[:40]!r}") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {value}")
+    return value
 
 
 def _check_writable(folder: Path) -> None:

@@ -77,10 +77,10 @@ def _first_run_demo(engine: Engine, paths: AppPaths, progress: Progress) -> None
     from contextlib import closing
 
     from db.demo import database_is_empty, generate_demo
-    from db.storage import open_store
+    from db.storage import open_media
 
     if database_is_empty(engine):
-        with closing(open_store(paths.media_url)) as store:
+        with closing(open_media(paths)) as store:
             generate_demo(
                 engine,
                 store,

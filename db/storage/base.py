@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,24 @@ class MediaStore(ABC):
         `size_px` on its long edge, if the store keeps one (a bundle's PNGs; later a team
         tier in the bucket). Blocking. None: decode the original."""
         return None
+
+    def tier_size(self, size_px: int) -> int | None:
+        """The size of the team thumbnail tier's thumbnails that serve `size_px` (a remote
+        store keeps one in the bucket); None: this store has no tier."""
+        return None
+
+    def wants_thumbnail(self, sha256: str, size_px: int) -> bool:
+        """Whether `offer_thumbnail` would publish this one (the tier is writable and the
+        store does not know it to be there). Cheap; no I/O."""
+        return False
+
+    def offer_thumbnail(self, sha256: str, size_px: int, data: bytes) -> None:  # noqa: B027
+        """A JPEG thumbnail, `size_px` on its long edge, of the photo with this SHA-256, for
+        the team tier: published in the background, never blocking the caller."""
+
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        """Every object whose key starts with `prefix` (for `media status` and `media push`)."""
+        raise StoreReadOnly(prefix, "This media store cannot list its objects")
 
     def write(self, key: str, data: bytes) -> None:
         raise StoreReadOnly(key, "This media store is read-only")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -116,9 +118,26 @@ class LocalStore(MediaStore):
         """Remove an object if it is there (the demo replaces its deliberately bad files)."""
         self.path_of(key).unlink(missing_ok=True)
 
+    def list_objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        for path in sorted(self.root.rglob("*")):
+            key = path.relative_to(self.root).as_posix()
+            if not key.startswith(prefix) or path.is_symlink():
+                continue
+            with contextlib.suppress(OSError):
+                info = path.stat()
+                if stat.S_ISREG(info.st_mode):
+                    yield ObjectInfo(key, info.st_size, info.st_mtime)
 
-def open_store(location: str | Path) -> MediaStore:
-    """The store for a media location: a folder path or a file:// URL (S3 comes next)."""
+
+def open_store(
+    location: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    cache_bytes: int | None = None,
+) -> MediaStore:
+    """The store for a media location: a folder path, a file:// URL, or s3://bucket/prefix
+    (reached as the AWS_* variables or profile say; its downloads kept in `cache_dir`, at most
+    `cache_bytes`, default 2 GB; without a `cache_dir`, a temporary folder)."""
     text = str(location)
     if "://" not in text:
         return _folder_store(Path(text))
@@ -127,7 +146,13 @@ def open_store(location: str | Path) -> MediaStore:
         if parts.netloc not in ("", "localhost"):
             raise ConfigError(f"file URLs name no host: {text!r}")
         return _folder_store(Path(unquote(parts.path)))
-    raise ConfigError(f"unsupported media location {parts.scheme}:// (use a folder or file://)")
+    if parts.scheme.lower() in ("s3", "s3a"):
+        from db.storage.remote import open_s3_store  # obstore loads only for an S3 URL
+
+        return open_s3_store(text, cache_dir=cache_dir, cache_bytes=cache_bytes)
+    raise ConfigError(
+        f"unsupported media location {parts.scheme[:20]}:// (use a folder, file:// or s3://)"
+    )
 
 
 def _folder_store(path: Path) -> LocalStore:

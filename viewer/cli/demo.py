@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 
 from db.engine import make_engine
 from db.errors import ConfigError
-from db.storage import open_store
+from db.storage import open_media
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.database.migrations import upgrade_quietly
 from viewer.cli.options import Subparsers, positive_int
@@ -39,8 +40,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         spec = dataclasses.replace(spec, inspections=args.inspections)
     if args.seed is not None:
         spec = dataclasses.replace(spec, seed=args.seed)
-    store = open_store(ctx.paths.media_url)
-    with ctx.target() as target:
+    store = open_media(ctx.paths)
+    with contextlib.closing(store), ctx.target() as target:
         engine = make_engine(target.url)
         try:
             upgrade_quietly(engine, ctx, target)

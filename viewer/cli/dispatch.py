@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     with CommandLogging(args.verbose or 0) as logs:
         try:
-            paths = resolve_paths(args.data_dir, args.media_dir)
+            paths = resolve_paths(
+                args.data_dir, args.media_dir, args.media_url, args.media_cache_mb
+            )
             logs.add_file(paths.log_file)
             log.info("%s %s started", PROG, __version__)
             ctx = Context(paths, Database(paths, database_url_from_env(args.database_url)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from pathlib import Path
 
 from db.config import os_error_text
@@ -63,7 +64,7 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
     from db.offline import export_bundle
-    from db.storage import open_store
+    from db.storage import open_media
 
     target_file = Path(args.out).expanduser().resolve()
     if target_file.suffix.lower() != BUNDLE_SUFFIX:
@@ -83,10 +84,10 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         try:
             with engine.connect() as conn:
                 require_newest_schema(conn)
-            with phase_progress() as report:
+            with phase_progress() as report, contextlib.closing(open_media(ctx.paths)) as store:
                 summary = export_bundle(
                     engine,
-                    open_store(ctx.paths.media_url),
+                    store,
                     args.references,
                     args.status,
                     out=target_file,

@@ -57,6 +57,21 @@ def add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         help="folder that media storage keys are relative to (default: <data dir>/media)",
     )
     parser.add_argument(
+        "--media-url",
+        metavar="URL",
+        default=default,
+        help="where the photos are: file:///path or s3://bucket/prefix, reached with the "
+        "AWS_* variables or profile (also INSPECTION_VIEWER_MEDIA_URL)",
+    )
+    parser.add_argument(
+        "--media-cache-mb",
+        type=positive_int,
+        metavar="MB",
+        default=default,
+        help="local cache of photos downloaded from S3 (default 2048; also "
+        "INSPECTION_VIEWER_MEDIA_CACHE_MB)",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="count",

@@ -20,8 +20,11 @@ from db.diagnostics import OFFLINE_MESSAGE, ServerReport, engine_server_report
 from db.engine import Database, DatabaseTarget, make_async_engine, make_engine
 from db.metrics import QueryMetrics
 from db.offline import BundleError, ExportSummary, OfflineBundle, export_bundle, open_bundle
+from db.offline.journal import BundleIdentity, ReviewJournal, journal_path
 from db.progress import ProgressCallback
-from db.storage import MediaStore, open_store
+from db.review.records import ReviewRecord
+from db.review.store import DatabaseReviews, JournalReviews, ReviewStore
+from db.storage import MediaStore, open_media
 from viewer import bootstrap
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,8 @@ class DataSource(ABC):
         self._engine: AsyncEngine | None = None
         self._store: MediaStore | None = None
         self.display = ""
+        # Where review records go: the database, or the bundle's journal (set on open).
+        self.reviews: ReviewStore | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -68,7 +73,14 @@ class DataSource(ABC):
     async def open(self, progress: ProgressCallback) -> None:
         """Get ready: afterwards `engine`, `store` and `display` are set. KnownError if not."""
 
+    async def record_review(self, record: ReviewRecord, metrics: QueryMetrics) -> None:
+        """Append a review record: to the database, or to an opened bundle's journal."""
+        if self.reviews is None:
+            raise RuntimeError("the data source is not open")
+        await self.reviews.record(record, metrics)
+
     async def close(self) -> None:
+        self.reviews = None
         engine, self._engine = self._engine, None
         if engine is not None:
             await engine.dispose()
@@ -105,8 +117,9 @@ class LiveDatabase(DataSource):
             loop.call_soon_threadsafe(progress, text, done, total)
 
         target = await asyncio.to_thread(bootstrap.prepare, self.database, self.paths, report)
-        self._store = open_store(self.paths.media_url)
+        self._store = open_media(self.paths)
         self._engine = make_async_engine(target.url)
+        self.reviews = DatabaseReviews(self._engine)
         self._target = target
         self.display = target.display
 
@@ -151,7 +164,8 @@ class LiveDatabase(DataSource):
 
 
 class OfflineBundleSource(DataSource):
-    """An .ivbundle opened read-only: SQLite instead of a server, photos from the archive."""
+    """An .ivbundle opened read-only: SQLite instead of a server, photos from the archive,
+    review records into the bundle's journal."""
 
     live = False
 
@@ -165,7 +179,7 @@ class OfflineBundleSource(DataSource):
 
     @property
     def window_title(self) -> str:
-        return f"{self.path.name} - Inspection Viewer (offline, read-only)"
+        return f"{self.path.name} - Inspection Viewer (offline review)"
 
     async def open(self, progress: ProgressCallback) -> None:
         progress(f"Opening {self.path.name}...", 0, 0)
@@ -174,6 +188,9 @@ class OfflineBundleSource(DataSource):
         self._engine = bundle.engine
         self._store = bundle.store
         self.display = bundle.display
+        # The bundle stays read-only; review records go to its journal beside it.
+        journal = ReviewJournal(journal_path(self.path), BundleIdentity.of(bundle.manifest))
+        self.reviews = JournalReviews(journal)
         self._prefetch_thumbnails(bundle)
 
     def _prefetch_thumbnails(self, bundle: OfflineBundle) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, text
 from db import migrate
 from db.engine import make_engine
 from db.errors import KnownError
-from db.storage import open_store
+from db.storage import open_media
 from viewer.cli.context import Context
 from viewer.cli.options import PROG, Subparsers, positive_int
 from viewer.console import out
@@ -113,7 +114,8 @@ def run_status(args: argparse.Namespace, ctx: Context) -> int:
     for name, count in counts.items():
         summary.add_row(name, f"{count:,}")
     summary.add_row("pg_stat_statements", "installed" if stats else "not installed")
-    summary.add_row("media", open_store(ctx.paths.media_url).display)
+    with contextlib.closing(open_media(ctx.paths)) as store:
+        summary.add_row("media", store.display)
     out.print(summary)
     return 0
 
