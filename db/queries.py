@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, literal_column, or_, select
@@ -79,13 +80,9 @@ def _key(sort: InspectionSort, rec: InspectionSummary) -> tuple[Any, ...]:
             return (rec.status, rec.scheduled_at, rec.id)
 
 
-def inspection_page_stmt(
-    query: InspectionQuery = ALL_INSPECTIONS,
-    after: tuple[Any, ...] | None = None,
-    limit: int = PAGE_SIZE,
-) -> Select[*tuple[Any, ...]]:
-    """One page of the list in the query's order, starting after a keyset key."""
-    stmt = select(
+def _summary_select() -> Select[*tuple[Any, ...]]:
+    """InspectionSummary's columns, in its field order."""
+    return select(
         Inspection.id,
         Inspection.reference_code,
         Inspection.site_name,
@@ -96,6 +93,15 @@ def inspection_page_stmt(
         Inspection.completed_at,
         _media_count().label("media_count"),
     )
+
+
+def inspection_page_stmt(
+    query: InspectionQuery = ALL_INSPECTIONS,
+    after: tuple[Any, ...] | None = None,
+    limit: int = PAGE_SIZE,
+) -> Select[*tuple[Any, ...]]:
+    """One page of the list in the query's order, starting after a keyset key."""
+    stmt = _summary_select()
     if query.status is not None:
         stmt = stmt.where(Inspection.status == query.status)
     # InspectionQuery has cleaned the term (db.records.clean_search): no control characters,
@@ -117,3 +123,15 @@ async def list_inspections(
     rows = tuple(InspectionSummary(*r) for r in result.all())
     next_key = _key(query.sort, rows[-1]) if len(rows) == limit else None
     return InspectionPage(rows=rows, next_key=next_key)
+
+
+async def inspections_by_reference(
+    conn: AsyncConnection, references: Sequence[str]
+) -> dict[str, InspectionSummary]:
+    """The inspections with these reference codes, in one statement; absent ones are left out."""
+    if not references:
+        return {}
+    stmt = _summary_select().where(Inspection.reference_code.in_(list(references)))
+    result = await conn.execute(stmt)
+    rows = (InspectionSummary(*r) for r in result.all())
+    return {rec.reference_code: rec for rec in rows}
