@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from db.config import AppPaths, database_url_from_env
 from db.engine import Database
+from db.storage import remote_fetch_parallelism
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase, OfflineBundleSource
 from viewer.thumbnails.cache import MIB, ThumbnailCache
@@ -91,10 +92,13 @@ def make_thumbnail_service(
             cache_mb = DEFAULT_CACHE_MB
     else:
         settings.setValue("thumbnails/cache_mb", cache_mb)
+    workers = options.thumbnail_workers
+    if workers is None:  # photos over the network: as many workers as fetches may be in flight
+        workers = remote_fetch_parallelism(paths.media_url)
     return ThumbnailService(
         ThumbnailCache(cache_mb * MIB),
         DiskThumbnailCache(app_thumbnail_root(paths.cache_dir)),
-        workers=options.thumbnail_workers,
+        workers=workers,
     )
 
 

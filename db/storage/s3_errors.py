@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Words in object_store's messages for a server that could not be reached at all.
 _CONNECT_WORDS = ("error sending request", "connect", "dns error", "connection refused")
-_TIMEOUT_WORDS = ("timed out", "timeout", "deadline has elapsed")
+_TIMEOUT_WORDS = ("timed out", "deadline has elapsed", "kind: timeout")
 _BODY_WORDS = ("decoding response body", "error reading", "body", "unexpected eof", "end of file")
 
 
@@ -51,12 +51,12 @@ def classify(exc: BaseException, key: str, server: str) -> Classified:
         )
     if any(word in lowered for word in _BODY_WORDS) and "error sending request" not in lowered:
         return Classified(StoreUnreachable(key, f"Download from {server} was cut short"), False)
+    if any(word in lowered for word in _CONNECT_WORDS):
+        return Classified(StoreUnreachable(key, f"Media server {server} is not answering"), True)
     if any(word in lowered for word in _TIMEOUT_WORDS):
         return Classified(
             StoreUnreachable(key, f"Media server {server} did not answer in time"), True
         )
-    if any(word in lowered for word in _CONNECT_WORDS):
-        return Classified(StoreUnreachable(key, f"Media server {server} is not answering"), True)
-    if " 5" in lowered and "server returned non-2xx status code: 5" in lowered:
+    if "server returned non-2xx status code: 5" in lowered:
         return Classified(StoreUnreachable(key, f"Media server {server} reported an error"), False)
     return Classified(StoreUnreachable(key, f"Media server {server} failed the request"), False)

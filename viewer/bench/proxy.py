@@ -91,11 +91,22 @@ class DelayProxy:
         *,
         max_connections: int = MAX_CONNECTIONS,
         queue_chunks: int = QUEUE_CHUNKS,
+        bandwidth_mbit: float | None = None,
     ) -> None:
         if rtt_ms < 0:
             raise ValueError(f"round-trip time must not be negative, got {rtt_ms}")
+        if bandwidth_mbit is not None and bandwidth_mbit <= 0:
+            raise ValueError(f"bandwidth must be positive, got {bandwidth_mbit}")
         self.upstream = upstream
         self.rtt_ms = rtt_ms
+        # A link of this many Mbit/s each way, shared by all connections: a chunk leaves when
+        # the link is free and takes its size / bandwidth to cross (None: unlimited).
+        self.bandwidth_mbit = bandwidth_mbit
+        self._link_free = {True: 0.0, False: 0.0}  # by direction (towards the server or not)
+        # Faults for the tests (each test that uses them says so in its name): refuse and cut
+        # every connection (a server that went down), or end each answer after this many bytes.
+        self.refusing = False
+        self.truncate_answers_at: int | None = None
         self.max_connections = max_connections
         self.queue_chunks = queue_chunks
         self.stats = ProxyStats()
@@ -129,6 +140,18 @@ class DelayProxy:
                 loop.call_soon_threadsafe(stop.set)
         thread.join(STOP_TIMEOUT_S)
         self._thread = None
+
+    def set_down(self, down: bool) -> None:
+        """Fault injection: refuse new connections and cut the open ones, or serve again."""
+        self.refusing = down
+        loop = self._loop
+        if down and loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._cut_all)
+
+    def _cut_all(self) -> None:
+        for task in list(self._handlers):
+            task.cancel()
 
     def __enter__(self) -> DelayProxy:
         self.start()
@@ -175,7 +198,7 @@ class DelayProxy:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        if len(self._handlers) >= self.max_connections:
+        if self.refusing or len(self._handlers) >= self.max_connections:
             self.stats.refused += 1
             writer.close()
             return
@@ -228,14 +251,31 @@ class DelayProxy:
         upstream: bool,
     ) -> None:
         loop = asyncio.get_running_loop()
+        answered = 0
         while chunk := await source.read(CHUNK_BYTES):
+            cut = self.truncate_answers_at
+            if not upstream and cut is not None and answered + len(chunk) >= cut:
+                chunk = chunk[: max(0, cut - answered)]
+                await queue.put((self._due(loop.time(), len(chunk), upstream), chunk))
+                break  # the answer ends here: the client sees the connection close early
+            answered += 0 if upstream else len(chunk)
             self.stats.chunks += 1
             if upstream:
                 self.stats.bytes_to_server += len(chunk)
             else:
                 self.stats.bytes_to_client += len(chunk)
-            await queue.put((loop.time() + self._one_way_s, chunk))
+            await queue.put((self._due(loop.time(), len(chunk), upstream), chunk))
         await queue.put(None)
+
+    def _due(self, now: float, size: int, upstream: bool) -> float:
+        """When a chunk read now arrives on the other side: after the link is free and has
+        carried it (with a bandwidth), plus half the round trip."""
+        if self.bandwidth_mbit is None:
+            return now + self._one_way_s
+        start = max(now, self._link_free[upstream])
+        done = start + size * 8 / (self.bandwidth_mbit * 1e6)
+        self._link_free[upstream] = done
+        return done + self._one_way_s
 
     async def _send(
         self, queue: asyncio.Queue[tuple[float, bytes] | None], sink: asyncio.StreamWriter

@@ -1,4 +1,4 @@
-"""Pre-generated thumbnails for offline bundles: a photo file in, 256 px PNG bytes out."""
+"""Thumbnails as files: 256 px PNGs for offline bundles, JPEGs for the team thumbnail tier."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from viewer.thumbnails.decode import ThumbnailError, decode_scaled
 # The size of the bundle format's thumbnails/ entries (db.offline.THUMBNAIL_SIZE_PX, checked
 # by a test; not imported: thumbnails know nothing of bundles).
 BUNDLE_THUMBNAIL_PX = 256
+TIER_JPEG_QUALITY = 82
 
 
 def png_thumbnail(path: Path, size_px: int = BUNDLE_THUMBNAIL_PX) -> bytes | None:
@@ -26,13 +27,23 @@ def png_thumbnail(path: Path, size_px: int = BUNDLE_THUMBNAIL_PX) -> bytes | Non
 
 
 def png_bytes(image: QImage, quality: int = -1) -> bytes | None:
-    """`image` as PNG. The writer, its buffer and the bytes are deleted in that order (as
-    decode.image_reader does): a handler may touch its device while it is destroyed."""
+    """`image` as PNG."""
+    return encoded_bytes(image, b"png", quality)
+
+
+def jpeg_bytes(image: QImage, quality: int = TIER_JPEG_QUALITY) -> bytes | None:
+    """`image` as JPEG (the team thumbnail tier's format: 10-30 KB at 256 px)."""
+    return encoded_bytes(image, b"jpeg", quality)
+
+
+def encoded_bytes(image: QImage, image_format: bytes, quality: int) -> bytes | None:
+    """`image` in `image_format`. The writer, its buffer and the bytes are deleted in that
+    order (as decode.image_reader does): a handler may touch its device while it is destroyed."""
     array = QByteArray()
     buffer = QBuffer(array)
     try:
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        writer = QImageWriter(buffer, QByteArray(b"png"))
+        writer = QImageWriter(buffer, QByteArray(image_format))
         try:
             writer.setQuality(quality)
             written = writer.write(image)

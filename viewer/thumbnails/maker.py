@@ -22,6 +22,7 @@ from viewer.thumbnails.decode import (
     read_original,
 )
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, OriginalFile, flavour_for
+from viewer.thumbnails.export import jpeg_bytes
 from viewer.thumbnails.requests import DiskWrite, Outcome, Source, ThumbnailRequest
 from viewer.thumbnails.write_backlog import Target
 
@@ -120,6 +121,7 @@ class ThumbnailMaker:
             image = decode_bytes(data, size, self.max_pixels)
             seconds = read_seconds + time.perf_counter() - started
         write = None if original is None else DiskWrite(original, image, request.size_px, size)
+        _offer_to_tier(request, image, size)
         return _fit(image, request.size_px), Source.DECODE, seconds, write
 
     @contextmanager
@@ -132,6 +134,23 @@ class ThumbnailMaker:
             yield
         finally:
             self.budget.release(reservation)
+
+
+def _offer_to_tier(request: ThumbnailRequest, image: QImage, decoded_px: int) -> None:
+    """The first client to decode a photo gives the store's team tier its thumbnail (a small
+    JPEG, published in the background; a store without a tier, or one that refused a write,
+    does not want it)."""
+    store = request.store
+    tier_px = store.tier_size(request.size_px) if request.sha256 else None
+    if (
+        tier_px is None
+        or decoded_px < tier_px
+        or not store.wants_thumbnail(request.sha256, tier_px)
+    ):
+        return
+    data = jpeg_bytes(_fit(image, tier_px))
+    if data is not None:
+        store.offer_thumbnail(request.sha256, tier_px, data)
 
 
 def _fit(image: QImage, size_px: int) -> QImage:
