@@ -13,7 +13,7 @@ import itertools
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -231,8 +231,13 @@ class QueryMetrics:
 
     def record_duration(self, kind: str, seconds: float) -> None:
         """A timed operation that is not a database action (thumbnail decodes, for example)."""
+        self.record_durations(((kind, seconds),))
+
+    def record_durations(self, timings: Iterable[tuple[str, float]]) -> None:
+        """Several at once (a batch of thumbnails): the watchers hear of them once."""
         with self._lock:
-            self._latency.setdefault(kind, deque(maxlen=self.window)).append(seconds)
+            for kind, seconds in timings:
+                self._latency.setdefault(kind, deque(maxlen=self.window)).append(seconds)
             watchers = list(self._watchers)
         for watcher in watchers:
             watcher()

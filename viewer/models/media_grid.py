@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
@@ -89,6 +89,29 @@ class MediaGridModel(QAbstractListModel):
         index = self.index(row)
         self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
         return True
+
+    def set_images(
+        self, images: Iterable[tuple[int, QImage]], failures: Iterable[tuple[int, str, str, QImage]]
+    ) -> int:
+        """Thumbnails (media id, image) and failures (media id, kind, reason, tile) of one batch:
+        one dataChanged over the rows they span, so the grid repaints once. Rows of other sets
+        are ignored; returns how many rows changed."""
+        rows = []
+        for media_id, image in images:
+            row = self._row_of.get(media_id)
+            if row is not None:
+                self._images[media_id] = image
+                self._failures.pop(media_id, None)
+                rows.append(row)
+        for media_id, kind, reason, tile in failures:
+            row = self._row_of.get(media_id)
+            if row is not None:
+                self._images[media_id] = tile
+                self._failures[media_id] = (kind, reason)
+                rows.append(row)
+        if rows:
+            self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)))
+        return len(rows)
 
     def set_failure(self, media_id: int, kind: str, reason: str, image: QImage) -> bool:
         row = self._row_of.get(media_id)

@@ -17,6 +17,7 @@ from db.metrics import QueryMetrics
 from db.selection import SelectionLoader
 from viewer.presenters.actions import FileActions
 from viewer.presenters.inspection_list import InspectionListPresenter
+from viewer.presenters.review import ReviewPresenter
 from viewer.presenters.selection import SelectionPresenter
 from viewer.presenters.session import DataSource
 from viewer.presenters.tasks import TaskSet
@@ -66,7 +67,15 @@ class MainPresenter(QObject):
             on_empty=self.feed.finish_first_view,
             on_failed=self._startup_failed,
         )
-        self.actions = FileActions(window, paths, lambda: self.source, self.switch_database)
+        self.review = ReviewPresenter(
+            window,
+            self.metrics,
+            self.tasks,
+            lambda: self.selection.selection.media.media if self.selection.selection else None,
+        )
+        self.actions = FileActions(
+            window, paths, lambda: self.source, self.switch_database, loader=lambda: self.loader
+        )
         self.performance = PerformancePanel(
             self.metrics,
             thumbnails,
@@ -79,10 +88,15 @@ class MainPresenter(QObject):
         window.media_pane.open_requested.connect(
             lambda row: self.feed.open_viewer(row, self.selection.titles())
         )
+        window.media_pane.open_requested.connect(
+            lambda _row: self.review.attach_viewer(self.feed.viewer)
+        )
         # Memory-cache hits are answered at once, without a signal: the grid asking is the cue.
         window.media_pane.visible_rows_changed.connect(self.performance.notify_changed)
         thumbnails.work_timed.connect(
-            lambda source, seconds: self.metrics.record_duration(f"thumbnail_{source}", seconds)
+            lambda timed: self.metrics.record_durations(
+                (f"thumbnail_{source}", seconds) for source, seconds in timed
+            )
         )
 
     # --- start-up -------------------------------------------------------------------------
@@ -120,6 +134,7 @@ class MainPresenter(QObject):
         )
         self.inspections.engine = source.engine
         self.feed.store = source.store
+        self.review.attach(source)
 
     def _startup_failed(self, message: str) -> None:
         self.window.show_startup_error(message)
@@ -148,6 +163,7 @@ class MainPresenter(QObject):
         self.selection.loader = None
         self.inspections.engine = None
         self.feed.store = None
+        self.review.attach(None)
         if self.loader is not None:
             await self.loader.aclose()
         self.loader = None

@@ -8,6 +8,7 @@ from PySide6.QtGui import QImage
 from db.records import MediaItem
 from db.storage import MediaStore
 from viewer.thumbnails.placeholder import placeholder
+from viewer.thumbnails.requests import Outcome
 from viewer.thumbnails.service import PREVIEW_SIZE, ThumbnailRequest, ThumbnailService
 from viewer.widgets.main_window import PREFETCH_ROWS, MainWindow
 from viewer.widgets.media_viewer import MediaViewer
@@ -31,8 +32,7 @@ class ThumbnailFeed(QObject):
         self.grid_px = window.media_pane.decode_px()
         window.media_pane.visible_rows_changed.connect(self.on_visible_rows)
         window.media_pane.thumbnail_size_changed.connect(self._on_size_changed)
-        thumbnails.thumbnail_ready.connect(self._on_thumbnail)
-        thumbnails.thumbnail_failed.connect(self._on_thumbnail_failed)
+        thumbnails.delivered.connect(self._on_delivered)
 
     def _on_size_changed(self, _px: int) -> None:
         # Thumbnails of the old size still queued are dropped by the next cancel_stale; the
@@ -77,22 +77,33 @@ class ThumbnailFeed(QObject):
         self.thumbnails.cancel_stale(keep_keys, size_px=self.grid_px)  # not the preview
         self._check_first_view()
 
-    def _on_thumbnail(self, media_id: int, size_px: int, image: QImage) -> None:
-        if size_px == self.grid_px:
-            self.window.media.set_image(media_id, image)
+    def _on_delivered(self, outcomes: tuple[Outcome, ...]) -> None:
+        """A batch of thumbnails and failures: the grid's go into the model at once (one
+        repaint), the viewer's preview to the viewer."""
+        images: list[tuple[int, QImage]] = []
+        failures: list[tuple[int, str, str, QImage]] = []
+        for outcome in outcomes:
+            media_id, size_px = outcome.key
+            if size_px == self.grid_px:
+                if outcome.image is not None:
+                    images.append((media_id, outcome.image))
+                else:
+                    kind = outcome.kind.value if outcome.kind is not None else "error"
+                    failures.append((media_id, kind, outcome.reason, self._failure_tile(kind)))
+            elif size_px == PREVIEW_SIZE and self.viewer is not None:
+                if outcome.image is not None:
+                    self.viewer.show_image(media_id, outcome.image)
+                else:
+                    self.viewer.show_failure(media_id, outcome.reason)
+        if images or failures:
+            self.window.media.set_images(images, failures)
             self._check_first_view()
-        elif size_px == PREVIEW_SIZE and self.viewer is not None:
-            self.viewer.show_image(media_id, image)
 
-    def _on_thumbnail_failed(self, media_id: int, size_px: int, kind: str, reason: str) -> None:
-        if size_px == self.grid_px:
-            tile = self._failure_images.get((kind, size_px))
-            if tile is None:
-                tile = self._failure_images[kind, size_px] = placeholder(kind, size_px)
-            self.window.media.set_failure(media_id, kind, reason, tile)
-            self._check_first_view()
-        elif size_px == PREVIEW_SIZE and self.viewer is not None:
-            self.viewer.show_failure(media_id, reason)
+    def _failure_tile(self, kind: str) -> QImage:
+        tile = self._failure_images.get((kind, self.grid_px))
+        if tile is None:
+            tile = self._failure_images[kind, self.grid_px] = placeholder(kind, self.grid_px)
+        return tile
 
     # --- the photo viewer ---------------------------------------------------------------------
 

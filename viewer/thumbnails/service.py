@@ -71,6 +71,11 @@ class ThumbnailService(QObject):
     Generations: `begin_generation()` when the selected inspection changes drops everything
     queued; results of an earlier generation still in flight are cached but not delivered.
 
+    Results arrive in batches: a worker queues its outcome and wakes the GUI thread only if
+    it is not already due to look; the GUI thread then takes every outcome waiting and emits
+    one `delivered` for all of them (the grid repaints once per batch, not per thumbnail: each
+    signal and Qt call on the GUI thread is a point where it may wait for the GIL).
+
     Workers are plain Python threads with our own priority queue rather than QThreadPool:
     PySide releases the GIL inside QImageReader.read(), so they decode in parallel; owning the
     queue makes re-prioritising and cancelling queued work a dictionary operation (QThreadPool
@@ -87,9 +92,11 @@ class ThumbnailService(QObject):
     # the id travels as a Python object (always an int).
     thumbnail_ready = Signal(object, int, QImage)  # media_id, size_px, image
     thumbnail_failed = Signal(object, int, str, str)  # media_id, size_px, ErrorKind, reason
-    # Emitted on the GUI thread for each disk load or original decode: source, seconds.
-    work_timed = Signal(str, float)
-    _outcome_ready = Signal(object)
+    # The same answers, once per batch: a tuple of Outcome (current generation only).
+    delivered = Signal(object)
+    # Once per batch, on the GUI thread: ((source, seconds), ...) of disk loads and decodes.
+    work_timed = Signal(object)
+    _outcomes_waiting = Signal()
 
     def __init__(
         self,
@@ -123,6 +130,8 @@ class ThumbnailService(QObject):
         # Guarded by _lock: shared with the workers.
         self._lock = threading.Lock()
         self._work_available = threading.Condition(self._lock)
+        self._outcomes: deque[Outcome] = deque()
+        self._wake_pending = False  # a _take_outcomes call is queued already
         self._jobs = Scheduler()
         self._writes = WriteBacklog(write_backlog_bytes)
         self._stopping = False
@@ -143,7 +152,7 @@ class ThumbnailService(QObject):
         self._decode_seconds: deque[float] = deque(maxlen=recent_timings)
         self._workers_lost = 0
 
-        self._outcome_ready.connect(self._on_outcome, Qt.ConnectionType.QueuedConnection)
+        self._outcomes_waiting.connect(self._take_outcomes, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
         # A tenth of the budget between looks: a job is given up at most 10% late.
         self._watchdog.setInterval(max(10, min(1000, round(decode_timeout_s * 100))))
@@ -300,10 +309,14 @@ class ThumbnailService(QObject):
             if produced is None:  # stopping
                 continue
             outcome, write = produced
-            try:
-                self._outcome_ready.emit(outcome)
-            except RuntimeError:  # the QObject was deleted without shutdown(): nobody listens
-                return
+            with self._lock:
+                self._outcomes.append(outcome)
+                wake, self._wake_pending = not self._wake_pending, True
+            if wake:
+                try:
+                    self._outcomes_waiting.emit()
+                except RuntimeError:  # deleted without shutdown(): nobody listens
+                    return
             if write is not None and not self._defer(write):
                 with self._lock:
                     self._writes.start(write)
@@ -363,42 +376,54 @@ class ThumbnailService(QObject):
                 # Written off: memory a stuck decode holds forever must not stall the rest.
                 if worker.reservation is not None:
                     self.decode_budget.release(worker.reservation)
+        given_up: list[tuple[Job | None, Outcome]] = []
         for job, elapsed in abandoned:
             self._workers_lost += 1
             log.warning("thumbnail of %s given up after %.1f s", job.request.storage_key, elapsed)
             reason = f"Took longer than {self._decode_timeout_s:g} s"
             outcome = Outcome(job.request.key, None, None, elapsed, ErrorKind.TOO_LARGE, reason)
-            self._deliver(job, outcome)
+            given_up.append((job, outcome))
+        self._deliver(given_up)
 
-    def _on_outcome(self, outcome: object) -> None:
-        assert isinstance(outcome, Outcome)
+    def _take_outcomes(self) -> None:
+        """Every outcome the workers queued since the last look, in one batch."""
         with self._lock:
-            job = self._jobs.finish(outcome.key)
-        self._deliver(job, outcome)
+            outcomes, self._outcomes = self._outcomes, deque()
+            self._wake_pending = False
+            batch = [(self._jobs.finish(outcome.key), outcome) for outcome in outcomes]
+        self._deliver(batch)
 
-    def _deliver(self, job: Job | None, outcome: Outcome) -> None:
-        """Count and cache an outcome; tell the view if its generation is still current."""
-        key = outcome.key
-        if self._closed:
+    def _deliver(self, batch: list[tuple[Job | None, Outcome]]) -> None:
+        """Count and cache outcomes; tell the view those of the current generation."""
+        if self._closed or not batch:
             return
-        if outcome.image is not None:
-            self.cache.put(key, outcome.image)
-            if outcome.source is Source.DISK:
-                self._disk_hits += 1
+        current: list[Outcome] = []
+        timed: list[tuple[str, float]] = []
+        for job, outcome in batch:
+            if outcome.image is not None:
+                self.cache.put(outcome.key, outcome.image)
+                if outcome.source is Source.DISK:
+                    self._disk_hits += 1
+                else:
+                    self._decodes += 1
+                    self._decode_seconds.append(outcome.seconds)
+                assert outcome.source is not None
+                timed.append((outcome.source.value, outcome.seconds))
             else:
-                self._decodes += 1
-                self._decode_seconds.append(outcome.seconds)
-            assert outcome.source is not None
-            self.work_timed.emit(outcome.source.value, outcome.seconds)
-        else:
-            assert outcome.kind is not None
-            self._errors[outcome.kind.value] += 1
-        if job is None or job.generation != self._generation:
-            self._stale_results += 1
-            return
-        media_id, size_px = key
-        if outcome.image is not None:
-            self.thumbnail_ready.emit(media_id, size_px, outcome.image)
-        else:
-            assert outcome.kind is not None
-            self.thumbnail_failed.emit(media_id, size_px, outcome.kind.value, outcome.reason)
+                assert outcome.kind is not None
+                self._errors[outcome.kind.value] += 1
+            if job is None or job.generation != self._generation:
+                self._stale_results += 1
+            else:
+                current.append(outcome)
+        if timed:
+            self.work_timed.emit(tuple(timed))
+        if current:
+            self.delivered.emit(tuple(current))
+        for outcome in current:  # one by one, for whoever listens per thumbnail
+            media_id, size_px = outcome.key
+            if outcome.image is not None:
+                self.thumbnail_ready.emit(media_id, size_px, outcome.image)
+            else:
+                assert outcome.kind is not None
+                self.thumbnail_failed.emit(media_id, size_px, outcome.kind.value, outcome.reason)

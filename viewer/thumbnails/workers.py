@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +16,25 @@ from viewer.thumbnails.scheduler import Job
 WORKER_THREAD_PREFIX = "thumbnail-worker"
 # A decode still running after this is abandoned (a placeholder says so) and its worker replaced.
 DEFAULT_DECODE_TIMEOUT_S = 10.0
+# Workers run this much nicer than the GUI thread (Linux: per thread), so on a busy machine the
+# scheduler picks the GUI thread first and a paint never waits behind a decode for a CPU.
+WORKER_NICENESS = 10
+
+log = logging.getLogger(__name__)
+
+
+def lower_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
+    """Make the calling thread `niceness` nicer than it is. Linux only (elsewhere the nice
+    value belongs to the whole process); False when it could not be done."""
+    if sys.platform != "linux" or niceness <= 0:
+        return False
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except OSError as exc:  # a sandbox may forbid it: slower under load, nothing worse
+        log.debug("could not lower the priority of thread %s: %s", tid, exc)
+        return False
+    return True
 
 
 class Worker:
@@ -27,12 +48,16 @@ class Worker:
 
     def __init__(self, name: str, target: Callable[[Worker], None]) -> None:
         # A forgotten shutdown() must not hang interpreter exit; shutdown() still joins.
-        self.thread = threading.Thread(target=target, args=(self,), name=name, daemon=True)
+        self.thread = threading.Thread(target=self._run, args=(target,), name=name, daemon=True)
         self.job: Job | None = None
         self.reservation: Reservation | None = None
         self.lost = False  # abandoned: whatever it produces now is dropped
         self._started: float | None = None
         self._spent = 0.0
+
+    def _run(self, target: Callable[[Worker], None]) -> None:
+        lower_thread_priority()
+        target(self)
 
     def begin(self, job: Job, now: float) -> None:
         self.job, self._started, self._spent = job, now, 0.0

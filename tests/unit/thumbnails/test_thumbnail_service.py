@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -417,7 +418,7 @@ def test_decode_times_are_recorded_and_announced(
 ) -> None:
     service = make_service(workers=1)
     timed: list[tuple[str, float]] = []
-    service.work_timed.connect(lambda source, seconds: timed.append((source, seconds)))
+    service.work_timed.connect(timed.extend)
     deliveries = _listen(service)
     for media_id in range(4):
         service.request(
@@ -447,3 +448,25 @@ def test_each_kind_has_its_own_placeholder(qapp: Any) -> None:
         assert tile != blank  # something is drawn on the grey
     distinct = {bytes(tile.constBits()) for tile in tiles.values()}
     assert len(distinct) == len(ErrorKind)
+
+
+def test_thumbnails_finished_while_the_gui_thread_was_busy_arrive_as_one_batch(
+    make_service: MakeService, qtbot: Any, tmp_path: Path
+) -> None:
+    """The GUI thread is woken once per batch, not per thumbnail: what the workers finish
+    while it is busy (here: not returning to its event loop) is delivered by one signal."""
+    service = make_service(workers=2)
+    batches: list[tuple[Any, ...]] = []
+    service.delivered.connect(batches.append)
+    deliveries = _listen(service)
+    photos = [write_jpeg(tmp_path / f"{i}.jpg", 320, 240, seed=i) for i in range(6)]
+    for media_id, photo in enumerate(photos):
+        service.request(ThumbnailRequest.for_file(media_id, photo))
+    # Busy: the event loop does not run until every worker has queued its result.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while len(service._outcomes) < len(photos) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    qtbot.waitUntil(lambda: deliveries.count == len(photos), timeout=WAIT_MS)
+    assert len(batches) == 1
+    assert sorted(outcome.key[0] for outcome in batches[0]) == list(range(len(photos)))
+    assert sorted(deliveries.ready_ids) == list(range(len(photos)))  # per thumbnail, too

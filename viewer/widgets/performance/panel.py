@@ -135,8 +135,7 @@ class PerformancePanel(QDockWidget):
         if thumbnails is not None:
             # Decode and disk timings reach us through the metrics; cache state changes with
             # every delivered or failed thumbnail.
-            thumbnails.thumbnail_ready.connect(self.notify_changed)
-            thumbnails.thumbnail_failed.connect(self.notify_changed)
+            thumbnails.delivered.connect(self.notify_changed)
         self.setWidget(self._build_body())
         self.setMinimumWidth(460)
 
