@@ -11,9 +11,11 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
 from db.records import ALL_MEDIA, ChecklistEntry, Scope
+from db.review.records import LABELS, ReviewEntry
 
 EntryRole = Qt.ItemDataRole.UserRole + 1  # ChecklistEntry for items, None otherwise
 ScopeRole = Qt.ItemDataRole.UserRole + 2  # Scope; None for the invisible root
+ReviewRole = Qt.ItemDataRole.UserRole + 3  # ReviewEntry of an item, None if not reviewed
 
 RESULT_LABELS = {"pass": "Pass", "fail": "Fail", "na": "N/A", "pending": "Pending"}
 RESULT_COLOURS = {
@@ -27,16 +29,25 @@ RESULT_COLOURS = {
 class Column(IntEnum):
     TITLE = 0
     RESULT = 1
-    PHOTOS = 2
-    NOTES = 3
+    REVIEW = 2
+    PHOTOS = 3
+    NOTES = 4
 
 
 HEADERS = {
     Column.TITLE: "Checklist",
     Column.RESULT: "Result",
+    Column.REVIEW: "Review",
     Column.PHOTOS: "Photos",
     Column.NOTES: "Notes",
 }
+
+REVIEW_COLOURS = {
+    "accepted": QColor("#2e7d32"),
+    "needs_rework": QColor("#c62828"),
+    "not_applicable": QColor("#757575"),
+}
+CONFLICT_COLOUR = QColor("#8e24aa")
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -62,6 +73,7 @@ class ChecklistTreeModel(QAbstractItemModel):
         self._root = _Node(None, "")
         self._rows: dict[int, int] = {}  # id(node) -> row, so parent() is O(1)
         self._badges: dict[str, QIcon] = {}
+        self._reviews: dict[int, ReviewEntry] = {}  # checklist item id -> its newest verdict
 
     def _badge(self, result: str) -> QIcon | None:
         """A small filled circle in the result's colour (made once, on the GUI thread)."""
@@ -116,7 +128,31 @@ class ChecklistTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._root = _Node(None, "")
         self._rows = {}
+        self._reviews = {}
         self.endResetModel()
+
+    def set_reviews(self, reviews: dict[int, ReviewEntry]) -> None:
+        """The review badges: the newest verdict per checklist item (no reset: one column)."""
+        self._reviews = dict(reviews)
+        for section in self._root.children[1:]:
+            if section.children:
+                first = self.createIndex(0, Column.REVIEW, section.children[0])
+                last = self.createIndex(
+                    len(section.children) - 1, Column.REVIEW, section.children[-1]
+                )
+                self.dataChanged.emit(first, last)
+
+    def review_of(self, checklist_item_id: int) -> ReviewEntry | None:
+        return self._reviews.get(checklist_item_id)
+
+    def item_ids(self) -> list[int]:
+        """The checklist items in the order the tree shows them."""
+        return [c.entry.id for s in self._root.children[1:] for c in s.children if c.entry]
+
+    def item_ids_of(self, section_row: int) -> list[int]:
+        """The checklist items of the section at `section_row` (0 is "All media")."""
+        section = self._root.children[section_row]
+        return [c.entry.id for c in section.children if c.entry is not None]
 
     def all_media_index(self) -> QModelIndex:
         return self.index(0, 0) if self._root.children else QModelIndex()
@@ -182,11 +218,21 @@ class ChecklistTreeModel(QAbstractItemModel):
                 return f"{node.failures} failed" if node.failures else ""
             if col == Column.NOTES:
                 return (entry.notes or "") if entry is not None else ""
+            if col == Column.REVIEW:
+                return self._review_text(entry)
             return f"{node.photos:,}" if node.photos else ""
         if role == Qt.ItemDataRole.DecorationRole and col == Column.RESULT and entry is not None:
             return self._badge(entry.result)
         if role == Qt.ItemDataRole.ForegroundRole and col == Column.RESULT and entry is not None:
             return RESULT_COLOURS.get(entry.result)
+        if role == Qt.ItemDataRole.ForegroundRole and col == Column.REVIEW and entry is not None:
+            review = self._reviews.get(entry.id)
+            if review is not None:
+                return (
+                    CONFLICT_COLOUR if review.conflict else REVIEW_COLOURS.get(review.value or "")
+                )
+        if role == ReviewRole:
+            return self._reviews.get(entry.id) if entry is not None else None
         if role == Qt.ItemDataRole.ToolTipRole and entry is not None:
             notes = f"\n\n{entry.notes}" if entry.notes else ""
             return f"{entry.section} · {entry.title}{notes}"
@@ -201,3 +247,10 @@ class ChecklistTreeModel(QAbstractItemModel):
         if role == ScopeRole:
             return node.scope
         return None
+
+    def _review_text(self, entry: ChecklistEntry | None) -> str:
+        review = self._reviews.get(entry.id) if entry is not None else None
+        if review is None:
+            return ""
+        text = LABELS.get(review.value or "", "Comment") if review.value else "Comment"
+        return f"⚠ Conflict: {text}" if review.conflict else text

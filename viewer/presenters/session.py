@@ -24,6 +24,8 @@ from db.offline.journal import BundleIdentity, ReviewJournal, journal_path
 from db.progress import ProgressCallback
 from db.review.records import ReviewRecord
 from db.review.store import DatabaseReviews, JournalReviews, ReviewStore
+from db.review.summary import SyncSummary
+from db.review.sync import sync_bundle
 from db.storage import MediaStore, open_media
 from viewer import bootstrap
 
@@ -99,6 +101,11 @@ class DataSource(ABC):
         """The job that takes these inspections offline, or None where that makes no sense."""
         return None
 
+    def sync_job(self, bundle: Path) -> Callable[[], SyncSummary] | None:
+        """The job that pushes a bundle's review journal here (blocking: run it in a worker
+        thread), or None where there is no database to push to."""
+        return None
+
 
 class LiveDatabase(DataSource):
     """The embedded PostgreSQL or a team's server, and the photos where the config says."""
@@ -157,6 +164,20 @@ class LiveDatabase(DataSource):
                     cancel=cancel,
                     thumbnailer=thumbnailer,
                 )
+            finally:
+                engine.dispose()
+
+        return run
+
+    def sync_job(self, bundle: Path) -> Callable[[], SyncSummary] | None:
+        if self._target is None:
+            return None
+        url, cache = self._target.url, self.paths.cache_dir
+
+        def run() -> SyncSummary:
+            engine = make_engine(url)  # its own, short-lived, as for an export
+            try:
+                return sync_bundle(engine, bundle, cache)
             finally:
                 engine.dispose()
 

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from db.records import MediaItem
+from db.review.records import ReviewEntry
+from viewer.widgets.panes.review import PhotoReviewBox
 
 ZOOM_STEP = 1.25
 SIDE_WIDTH = 280
@@ -112,7 +114,14 @@ class MediaViewer(QDialog):
         side_layout.addWidget(self.position)
         side_layout.addLayout(facts)
         side_layout.addStretch(1)
-        hint = QLabel("← → previous / next · wheel or + - to zoom · 0 to fit · Esc closes")
+        # The photo's review flag and comment; the owner answers through review_of.
+        self.review = PhotoReviewBox()
+        self.review_of: Callable[[int], ReviewEntry | None] | None = None
+        self.review.setVisible(False)
+        side_layout.addWidget(self.review)
+        hint = QLabel(
+            "← → previous / next · wheel or + - to zoom · 0 to fit · E U W flag · Esc closes"
+        )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #707070;")
         side_layout.addWidget(hint)
@@ -151,7 +160,14 @@ class MediaViewer(QDialog):
             label.setMinimumHeight(label.heightForWidth(SIDE_WIDTH - 24))
         name = item.storage_key.rsplit("/", 1)[-1]
         self.setWindowTitle(f"{item.caption or name} - Inspection Viewer")
+        self.show_review()
         self.image_needed.emit(item)
+
+    def show_review(self) -> None:
+        """The current photo's flag and comment (once an owner answers review_of)."""
+        if self.review_of is not None:
+            self.review.setVisible(True)
+            self.review.show_entry(self.review_of(self.current.id))
 
     def show_image(self, media_id: int, image: QImage) -> None:
         if media_id != self.current.id:
@@ -188,6 +204,8 @@ class MediaViewer(QDialog):
             self.view.zoom(1 / ZOOM_STEP)
         elif key == Qt.Key.Key_0:
             self.view.fit()
+        elif self.review.isVisible() and event.text() and self.review.toggle(event.text()):
+            pass
         else:
             super().keyPressEvent(event)  # Esc closes the dialog
 

@@ -1,4 +1,7 @@
-"""Paints one grid cell: the thumbnail scaled into its box, the caption below, selection."""
+"""Paints one grid cell: the thumbnail centred in its box, the caption below, selection.
+
+It runs for every visible cell on every frame of a scroll, on the GUI thread, so it asks the
+model once per cell (MediaGridModel.cell) and keeps the elided captions it has laid out."""
 
 from __future__ import annotations
 
@@ -6,9 +9,16 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from viewer.models.media_grid import FailureRole
+from viewer.models.media_grid import MediaGridModel
 
 _Index = QModelIndex | QPersistentModelIndex
+
+_SELECTED = QStyle.StateFlag.State_Selected
+_FOCUSED = QStyle.StateFlag.State_HasFocus
+_CAPTION_ALIGN = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+_FAILED_TEXT = QColor("#8a1c13")
+# Elided captions kept per (caption, width); a grid shows a few hundred distinct ones at most.
+_ELIDED_CACHE_LIMIT = 4096
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -18,52 +28,69 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__(parent)  # type: ignore[arg-type]
         self.cell = cell
         self.icon = icon
+        self._metrics: tuple[str, QFontMetrics] | None = None
+        self._elided: dict[tuple[str, int], str] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         return self.cell
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+        model = index.model()
+        cell = model.cell(index.row()) if isinstance(model, MediaGridModel) else None
+        if cell is None:
+            return
+        image, caption, failed = cell
         rect: QRect = option.rect
         state = option.state
         palette: QPalette = option.palette
-        painter.save()
-        selected = bool(state & QStyle.StateFlag.State_Selected)
+        selected = bool(state & _SELECTED)
         if selected:
             painter.fillRect(rect.adjusted(2, 2, -2, -2), palette.highlight())
+        icon = self.icon
         box = QRect(
-            rect.left() + (rect.width() - self.icon.width()) // 2,
+            rect.left() + (rect.width() - icon.width()) // 2,
             rect.top() + 4,
-            self.icon.width(),
-            self.icon.height(),
+            icon.width(),
+            icon.height(),
         )
-        image = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(image, QImage) and not image.isNull():
-            size = image.size()
-            if size.width() > box.width() or size.height() > box.height():
-                size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
-                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-            target = QRect(0, 0, size.width(), size.height())
-            target.moveCenter(box.center())
-            painter.drawImage(target, image)
-        failure = index.data(FailureRole)
+        self._draw_image(painter, box, image)
         text_rect = QRect(
             rect.left() + 4, box.bottom() + 4, rect.width() - 8, rect.bottom() - box.bottom() - 6
         )
-        caption = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        metrics = QFontMetrics(option.font)
-        painter.setPen(
-            palette.highlightedText().color()
-            if selected
-            else QColor("#8a1c13")
-            if failure
-            else palette.text().color()
-        )
-        painter.drawText(
-            text_rect,
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-            metrics.elidedText(caption, Qt.TextElideMode.ElideRight, text_rect.width()),
-        )
-        if bool(state & QStyle.StateFlag.State_HasFocus):
+        if selected:
+            painter.setPen(palette.highlightedText().color())
+        else:
+            painter.setPen(_FAILED_TEXT if failed else palette.text().color())
+        painter.drawText(text_rect, _CAPTION_ALIGN, self._elide(option, caption, text_rect.width()))
+        if bool(state & _FOCUSED):
             painter.setPen(palette.highlight().color())
             painter.drawRect(rect.adjusted(1, 1, -2, -2))
-        painter.restore()
+
+    @staticmethod
+    def _draw_image(painter: QPainter, box: QRect, image: QImage) -> None:
+        if image.isNull():
+            return
+        # Thumbnails are decoded for this box (times the screen's pixel ratio), so this is a
+        # plain copy; only a placeholder of another size is scaled.
+        ratio = painter.device().devicePixelRatioF()
+        size = image.size() if ratio == 1 else (image.size().toSizeF() / ratio).toSize()
+        if size.width() > box.width() or size.height() > box.height():
+            size = size.scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        target = QRect(0, 0, size.width(), size.height())
+        target.moveCenter(box.center())
+        painter.drawImage(target, image)
+
+    def _elide(self, option: QStyleOptionViewItem, caption: str, width: int) -> str:
+        font = option.font
+        key = font.key()
+        if self._metrics is None or self._metrics[0] != key:
+            self._metrics = (key, QFontMetrics(font))
+            self._elided.clear()
+        elided = self._elided.get((caption, width))
+        if elided is None:
+            if len(self._elided) >= _ELIDED_CACHE_LIMIT:
+                self._elided.clear()
+            elided = self._metrics[1].elidedText(caption, Qt.TextElideMode.ElideRight, width)
+            self._elided[caption, width] = elided
+        return elided

@@ -1,12 +1,14 @@
-"""The checklist pane: the selected inspection's title and facts, and its checklist tree."""
+"""The checklist pane: the inspection's title and facts, its checklist tree, review controls."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTreeView, QVBoxLayout, QWidget
 
+from db.review.records import ReviewEntry
 from viewer.models.checklist_tree import ChecklistTreeModel
 from viewer.models.checklist_tree import Column as ChecklistColumn
+from viewer.widgets.panes.review import ReviewPane
 from viewer.widgets.panes.startup import ErrorBanner
 
 
@@ -35,11 +37,41 @@ class ChecklistPane(QWidget):
         header.setStretchLastSection(True)
         header.resizeSection(ChecklistColumn.TITLE, 184)
         header.resizeSection(ChecklistColumn.RESULT, 78)
+        header.resizeSection(ChecklistColumn.REVIEW, 96)
         header.resizeSection(ChecklistColumn.PHOTOS, 52)
         self.banner = ErrorBanner()
+        self.review = ReviewPane()
+        self.review.install_keys(self.tree)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.facts)
         layout.addWidget(self.banner)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.review)
+
+    def apply_filter(self, kind: str, flagged_items: set[int]) -> int:
+        """Hide the checklist items the review filter leaves out; returns how many show."""
+        model = self.tree.model()
+        assert isinstance(model, ChecklistTreeModel)
+        shown = 0
+        for section_row in range(1, model.rowCount()):
+            section = model.index(section_row, 0)
+            for row in range(model.rowCount(section)):
+                item_id = model.item_ids_of(section_row)[row]
+                keep = _keeps(kind, model.review_of(item_id), item_id in flagged_items)
+                self.tree.setRowHidden(row, section, not keep)
+                shown += keep
+        return shown
+
+
+def _keeps(kind: str, review: ReviewEntry | None, flagged: bool) -> bool:
+    if kind == "unreviewed":
+        return review is None or review.value is None
+    if kind == "needs_rework":
+        return review is not None and review.value == "needs_rework"
+    if kind == "flagged":
+        return flagged
+    if kind == "conflict":
+        return review is not None and review.conflict
+    return True
