@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +34,9 @@ def page_count(pdf: Path) -> int:
 
 
 def pages_text(pdf: Path) -> list[str]:
-    """The text of each page, in layout order (pdftotext ends every page with a form feed)."""
-    text = _run("pdftotext", "-layout", "-enc", "UTF-8", pdf, "-")
+    """The text of each page, in layout order (pdftotext ends every page with a form feed),
+    ligatures such as "fi" spelled out (NFKC), as a reader's search sees it."""
+    text = unicodedata.normalize("NFKC", _run("pdftotext", "-layout", "-enc", "UTF-8", pdf, "-"))
     pages = text.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
