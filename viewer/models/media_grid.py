@@ -129,6 +129,17 @@ class MediaGridModel(QAbstractListModel):
         for media_id in [k for k in self._images if k not in keep]:
             del self._images[media_id]
 
+    def cell(self, row: int) -> tuple[QImage, str, bool] | None:
+        """What the grid's delegate paints in one call: the image (or the loading tile), the
+        caption and whether the photo failed. Painting asks for it once per cell per frame,
+        so it skips the model's generic data() (three round trips through Qt)."""
+        if not 0 <= row < len(self._items):
+            return None
+        item = self._items[row]
+        media_id = item.id
+        caption = item.caption or item.storage_key.rsplit("/", 1)[-1]
+        return self._images.get(media_id, self._tile), caption, media_id in self._failures
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._items)
 
