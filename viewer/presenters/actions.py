@@ -1,4 +1,4 @@
-"""File menu actions: take inspections offline, open a bundle, switch to another database."""
+"""File menu actions: take inspections offline, export a report, open a bundle, switch database."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from db.config import AppPaths
 from db.errors import KnownError
+from db.loader import MediaBatchLoader
 from db.offline import BUNDLE_SUFFIX, ExportSummary
+from viewer.presenters.report import ReportExport
 from viewer.presenters.session import DataSource
 from viewer.widgets.main_window import MainWindow
 from viewer.widgets.offline_export_dialog import OfflineExportDialog, ask_bundle_path
@@ -43,15 +45,18 @@ class FileActions:
         paths: AppPaths,
         source: Callable[[], DataSource],
         switch_to: Callable[[str], None],
+        loader: Callable[[], MediaBatchLoader | None] = lambda: None,
     ) -> None:
         self.window = window
         self.paths = paths
         self._source = source
         self._switch_to = switch_to
         self.export_dialog: OfflineExportDialog | None = None
+        self.report = ReportExport(window, source, loader)
         window.open_database_requested.connect(self.ask_database_url)
         window.open_bundle_requested.connect(self.open_bundle)
         window.take_offline_requested.connect(self.take_offline)
+        window.export_report_requested.connect(self.report.start)
 
     def enable_for(self, source: DataSource) -> None:
         # An offline window stays on its bundle, and a bundle is offline already.
@@ -110,6 +115,7 @@ class FileActions:
                 self.window.show_status(str(exc))
 
     async def shutdown(self) -> None:
+        await self.report.shutdown()
         dialog = self.export_dialog
         if dialog is not None and dialog.is_running():
             dialog.cancel()

@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
     open_database_requested = Signal()
     open_bundle_requested = Signal()
     take_offline_requested = Signal()
+    export_report_requested = Signal()
     performance_panel_requested = Signal()
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
@@ -136,6 +137,10 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_bundle_action)
         self.take_offline_action = action("&Take Offline...", None, self.take_offline_requested)
         file_menu.addAction(self.take_offline_action)
+        self.export_report_action = action(
+            "Export &Report...", "Ctrl+Shift+E", self.export_report_requested
+        )
+        file_menu.addAction(self.export_report_action)
         self.file_menu = file_menu
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
