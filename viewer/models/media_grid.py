@@ -140,6 +140,9 @@ class MediaGridModel(QAbstractListModel):
         caption = item.caption or item.storage_key.rsplit("/", 1)[-1]
         return self._images.get(media_id, self._tile), caption, media_id in self._failures
 
+    def media_id(self, row: int) -> int | None:
+        return self._items[row].id if 0 <= row < len(self._items) else None
+
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._items)
 

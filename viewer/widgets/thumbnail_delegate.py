@@ -19,6 +19,14 @@ _CAPTION_ALIGN = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
 _FAILED_TEXT = QColor("#8a1c13")
 # Elided captions kept per (caption, width); a grid shows a few hundred distinct ones at most.
 _ELIDED_CACHE_LIMIT = 4096
+# A reviewer's flag on a photo: a letter badge in the box's top-left corner.
+_FLAG_BADGES = {
+    "evidence": ("E", QColor("#2e7d32")),
+    "unclear": ("U", QColor("#ef8f00")),
+    "wrong_item": ("W", QColor("#c62828")),
+}
+_CONFLICT = QColor("#8e24aa")
+_BADGE_PX = 18
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -30,13 +38,18 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.icon = icon
         self._metrics: tuple[str, QFontMetrics] | None = None
         self._elided: dict[tuple[str, int], str] = {}
+        # media id -> (flag value, in conflict): set by the review presenter.
+        self.flags: dict[int, tuple[str | None, bool]] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         return self.cell
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         model = index.model()
-        cell = model.cell(index.row()) if isinstance(model, MediaGridModel) else None
+        if not isinstance(model, MediaGridModel):
+            return
+        row = index.row()
+        cell = model.cell(row)
         if cell is None:
             return
         image, caption, failed = cell
@@ -54,6 +67,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
             icon.height(),
         )
         self._draw_image(painter, box, image)
+        if self.flags:
+            flag = self.flags.get(model.media_id(row) or 0)
+            if flag is not None and flag[0] is not None:
+                self._draw_flag(painter, box, flag[0], flag[1])
         text_rect = QRect(
             rect.left() + 4, box.bottom() + 4, rect.width() - 8, rect.bottom() - box.bottom() - 6
         )
@@ -81,6 +98,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
         target.moveCenter(box.center())
         painter.drawImage(target, image)
 
+    @staticmethod
+    def _draw_flag(painter: QPainter, box: QRect, value: str, conflict: bool) -> None:
+        letter, colour = _FLAG_BADGES.get(value, ("?", QColor("#616161")))
+        badge = QRect(box.left() + 3, box.top() + 3, _BADGE_PX, _BADGE_PX)
+        painter.fillRect(badge, _CONFLICT if conflict else colour)
+        painter.setPen(QColor("white"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, letter)
+
     def _elide(self, option: QStyleOptionViewItem, caption: str, width: int) -> str:
         font = option.font
         key = font.key()
@@ -94,3 +119,4 @@ class ThumbnailDelegate(QStyledItemDelegate):
             elided = self._metrics[1].elidedText(caption, Qt.TextElideMode.ElideRight, width)
             self._elided[caption, width] = elided
         return elided
+
