@@ -201,6 +201,10 @@ class ReviewPresenter(QObject):
         except Exception as exc:
             self.window.show_status(user_message(exc, log, "a review record"), 8000)
             return
+        # Shown at once, so a key pressed right after builds on it; a failed write reloads.
+        if self.state is not None and self.state.inspection_id == record.inspection_id:
+            self.state = self.state.with_record(record)
+            self._show_state()
         self.tasks.spawn(self._write(record))
 
     async def _write(self, record: ReviewRecord) -> None:
@@ -211,10 +215,8 @@ class ReviewPresenter(QObject):
             await source.record_review(record, self.metrics)
         except Exception as exc:
             self.window.show_status(f"Not saved: {user_message(exc, log, 'review')}", 10000)
+            self.reload()
             return
-        if self.state is not None and self.state.inspection_id == record.inspection_id:
-            self.state = self.state.with_record(record)
-            self._show_state()
         label = LABELS.get(record.value or "", "comment")
         self.window.show_status(f"Recorded {label} ({record.reviewer})", 4000)
         await self._show_waiting()
