@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from viewer import __version__
-from viewer.cli import bench, database, demo, gui, offline, report, review
+from viewer.cli import bench, database, demo, gui, media, offline, report, review
 from viewer.cli.database.server import split_psql_args
 from viewer.cli.options import PROG, UsageParser, add_global_options, common_options
 
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_parser(sub, parents)
     report.add_parser(sub, parents)
     bench.add_parser(sub, parents)
+    media.add_parser(sub, parents)
     database.add_parser(sub, parents)
     return parser
 
