@@ -3,6 +3,7 @@ reference on each, failed items first, the embedded images), from the database a
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +16,11 @@ from sqlalchemy import text
 
 from db.config import libpq_url
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, BAD_MEDIA_KEYS
-from db.offline import export_bundle
+from db.metrics import QueryMetrics
+from db.offline import BundleArchive, export_bundle
+from db.offline.journal import BundleIdentity, ReviewJournal, journal_path
+from db.review import ReviewKind, ReviewRecord
+from db.review.store import JournalReviews
 from db.storage import open_store
 from tests.pdf_tools import (
     embedded_images,
@@ -135,20 +140,58 @@ def test_pages_rasterise_with_photos_on_them(report: Rendered, tmp_path: Path) -
     assert len(colours) > 200, "the page shows photos, not only text"
 
 
-def test_report_from_a_bundle_matches_the_database(  # type: ignore[no-untyped-def]
+def _review_in_journal(demo_db: Any, bundle: Path, cache: Path) -> tuple[str, int]:
+    """A reviewer's work offline, in the bundle's journal: a passed item with photos sent back
+    for rework and the decision. The title of that item and its photo count."""
+    with demo_db.engine.connect() as conn:
+        inspection_id, item_id, title, photos = conn.execute(
+            text(
+                "SELECT i.id, c.id, c.title, count(m.id) FROM checklist_items c"
+                " JOIN inspections i ON i.id = c.inspection_id"
+                " JOIN media m ON m.checklist_item_id = c.id AND m.deleted_at IS NULL"
+                " WHERE i.reference_code = :r AND c.result = 'pass'"
+                " AND m.storage_key NOT LIKE 'demo/bad/%'"
+                " GROUP BY i.id, c.id, c.title ORDER BY c.position LIMIT 1"
+            ),
+            {"r": REF},
+        ).one()
+    with BundleArchive(bundle, cache) as archive:
+        journal = ReviewJournal(journal_path(bundle), BundleIdentity.of(archive.manifest))
+    reviews = JournalReviews(journal)
+    for record in (
+        ReviewRecord.new(
+            ReviewKind.ITEM, inspection_id, target=item_id, value="needs_rework",
+            comment="Photos do not show the seal", reviewer="Grace",
+        ),
+        ReviewRecord.new(
+            ReviewKind.INSPECTION, inspection_id, value="changes_requested",
+            comment="Two items to redo", reviewer="Grace",
+        ),
+    ):  # fmt: skip
+        asyncio.run(reviews.record(record, QueryMetrics()))
+    return title, photos
+
+
+def test_report_from_a_bundle_carries_the_reviews_in_its_journal(  # type: ignore[no-untyped-def]
     demo_db, qapp, tmp_path: Path, capsys
 ) -> None:
     require_poppler()
     bundle = tmp_path / "b.ivbundle"
     export_bundle(demo_db.engine, open_store(demo_db.media_dir.as_uri()), [REF], out=bundle)
+    title, reworked_photos = _review_in_journal(demo_db, bundle, tmp_path / "d" / "cache")
     pdf = tmp_path / "from-bundle.pdf"
     args = ["--data-dir", str(tmp_path / "d"), "report", REF, "--bundle", str(bundle)]
     assert main([*args, "--out", str(pdf)]) == 0
     assert "from-bundle.pdf" in capsys.readouterr().out
     pages = pages_text(pdf)
     assert all(REF in page for page in pages)
-    failed_photos = _photo_count(demo_db, REF, failed_only=True)
-    assert len(embedded_images(pdf)) == failed_photos > 0, "--photos failed is the default"
+    assert "Changes requested by Grace" in pages[0] and "Two items to redo" in pages[0]
+    body = " ".join(" ".join(pages[1:]).split())
+    attention = body[: body.index("All other items")]
+    assert title in attention and "Needs rework" in attention and "do not show the seal" in body
+    # --photos failed (the default): the failed items' photos and the reworked item's.
+    expected = _photo_count(demo_db, REF, failed_only=True) + reworked_photos
+    assert len(embedded_images(pdf)) == expected
 
 
 def test_out_dir_writes_one_file_per_inspection(demo_db, qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

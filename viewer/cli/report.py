@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import threading
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from viewer.console import out
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from db.review.store import ReviewStore
     from db.storage import MediaStore
     from viewer.report import PhotoChoice, ReportInspection, ReportSummary, ReportTarget
 
@@ -57,33 +59,39 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     report.set_defaults(handler=run_report)
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What the command line asked for, checked."""
+
+    references: list[str]
+    out_file: Path | None
+    out_dir: Path | None
+    choice: PhotoChoice
+
+
 def run_report(args: argparse.Namespace, ctx: Context) -> int:
     from viewer.report import PhotoChoice, check_out_dir, check_out_file
     from viewer.report.gather import clean_references
 
     # Everything the user typed is checked before a server starts or a bundle opens.
-    references = clean_references(args.references)
-    out_file = check_out_file(args.out) if args.out else None
-    out_dir = check_out_dir(args.out_dir) if args.out_dir else None
-    choice = PhotoChoice(args.photos)
+    request = _Request(
+        clean_references(args.references),
+        check_out_file(args.out) if args.out else None,
+        check_out_dir(args.out_dir) if args.out_dir else None,
+        PhotoChoice(args.photos),
+    )
     app = _gui_application()  # noqa: F841 - alive until the reports are drawn
     if args.bundle:
-        bundle = Path(args.bundle)
-        written = asyncio.run(_from_bundle(bundle, ctx, references, out_file, out_dir, choice))
+        written = asyncio.run(_from_bundle(Path(args.bundle), ctx, request))
     else:
-        written = _from_database(ctx, references, out_file, out_dir, choice)
+        written = _from_database(ctx, request)
     for summary in written:
         out.print(_describe(summary), markup=False)
     return 0
 
 
-def _from_database(
-    ctx: Context,
-    references: Sequence[str],
-    out: Path | None,
-    out_dir: Path | None,
-    choice: PhotoChoice,
-) -> list[ReportSummary]:
+def _from_database(ctx: Context, request: _Request) -> list[ReportSummary]:
+    from db.review.store import DatabaseReviews
     from db.storage import open_media
     from viewer.cli.database.health import require_newest_schema
 
@@ -94,57 +102,54 @@ def _from_database(
                 require_newest_schema(conn)
         finally:
             engine.dispose()
-        store = open_media(ctx.paths)
-        try:
-            return asyncio.run(
-                _load_and_write(
-                    make_async_engine(target.url), store, references, out, out_dir, choice
-                )
-            )
-        finally:
-            store.close()
+
+        async def run(store: MediaStore) -> list[ReportSummary]:
+            engine = make_async_engine(target.url)
+            try:
+                return await _load_and_write(engine, store, DatabaseReviews(engine), request)
+            finally:
+                await engine.dispose()
+
+        with contextlib.closing(open_media(ctx.paths)) as store:
+            return asyncio.run(run(store))
 
 
-async def _from_bundle(
-    path: Path,
-    ctx: Context,
-    references: Sequence[str],
-    out: Path | None,
-    out_dir: Path | None,
-    choice: PhotoChoice,
-) -> list[ReportSummary]:
+async def _from_bundle(path: Path, ctx: Context, request: _Request) -> list[ReportSummary]:
+    """A bundle's inspections and photos, and the reviews in its journal beside it."""
     from db.offline import open_bundle
+    from db.offline.journal import BundleIdentity, ReviewJournal, journal_path
+    from db.review.store import JournalReviews
 
-    bundle = await asyncio.to_thread(open_bundle, path.expanduser().resolve(), ctx.paths.cache_dir)
+    path = path.expanduser().resolve()
+    bundle = await asyncio.to_thread(open_bundle, path, ctx.paths.cache_dir)
     try:
-        return await _load_and_write(bundle.engine, bundle.store, references, out, out_dir, choice)
+        journal = ReviewJournal(journal_path(path), BundleIdentity.of(bundle.manifest))
+        reviews = JournalReviews(journal)
+        return await _load_and_write(bundle.engine, bundle.store, reviews, request)
     finally:
         await bundle.close()
 
 
 async def _load_and_write(
-    engine: AsyncEngine,
-    store: MediaStore,
-    references: Sequence[str],
-    out: Path | None,
-    out_dir: Path | None,
-    choice: PhotoChoice,
+    engine: AsyncEngine, store: MediaStore, reviews: ReviewStore, request: _Request
 ) -> list[ReportSummary]:
     """The window's loader on `engine`, then the reports drawn in a worker thread."""
     from db.loader import MediaBatchLoader
     from viewer.report import load_report_inspections, plan_targets, report_job
-    from viewer.report.review import database_review
+    from viewer.report.review import review_from
 
-    loader = MediaBatchLoader(engine, QueryMetrics())
+    metrics = QueryMetrics()
+    loader = MediaBatchLoader(engine, metrics)
     try:
         inspections: list[ReportInspection] = await load_report_inspections(
-            loader, references, database_review
+            loader, request.references, review_from(reviews, metrics)
         )
     finally:
         await loader.aclose()
-        await engine.dispose()
-    targets: list[ReportTarget] = plan_targets(inspections, out=out, out_dir=out_dir)
-    job = report_job(targets, store, choice)
+    targets: list[ReportTarget] = plan_targets(
+        inspections, out=request.out_file, out_dir=request.out_dir
+    )
+    job = report_job(targets, store, request.choice)
     with phase_progress() as progress:
         return await asyncio.to_thread(job, progress, threading.Event())
 

@@ -25,7 +25,7 @@ from viewer.report import (
     load_report_inspections,
     report_job,
 )
-from viewer.report.review import database_review
+from viewer.report.review import review_from
 from viewer.widgets.main_window import MainWindow
 from viewer.widgets.offline_export_dialog import OfflineExportDialog
 
@@ -113,7 +113,8 @@ class ReportExport:
         shown = ", ".join(refs) if len(refs) <= 3 else f"{len(refs)} inspections"
         self.window.show_status(f"Preparing the report of {shown}...")
         try:
-            inspections = await load_report_inspections(loader, refs, database_review)
+            review = review_from(self._source().reviews, loader.metrics)
+            inspections = await load_report_inspections(loader, refs, review)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a KnownError in its words, a bug logged in full

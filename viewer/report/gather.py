@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from db.errors import ConfigError, KnownError
 from db.loader import MediaBatchLoader
 from db.queries import inspections_by_reference
@@ -22,12 +20,12 @@ from viewer.report.content import ReportInspection, ReviewSummary
 MAX_REFERENCES = 500
 MAX_REFERENCE_CHARS = 64
 
-# The review state of one inspection, or None where there is none (or no review support).
-ReviewProvider = Callable[[AsyncEngine, InspectionSummary], Awaitable[ReviewSummary | None]]
+# The review state of one inspection, or None where there is none (viewer.report.review).
+ReviewProvider = Callable[[InspectionSummary], Awaitable[ReviewSummary | None]]
 
 
-async def no_review(engine: AsyncEngine, inspection: InspectionSummary) -> ReviewSummary | None:
-    """The provider until review records are wired in: the report shows no review."""
+async def no_review(inspection: InspectionSummary) -> ReviewSummary | None:
+    """Where there is nowhere to read reviews from: the report shows no review."""
     return None
 
 
@@ -67,6 +65,6 @@ async def load_report_inspections(
         checklist, media = await asyncio.gather(
             loader.load_checklist(summary.id), loader.load_media(summary.id)
         )
-        state = await review(loader.engine, summary)
+        state = await review(summary)
         loaded.append(ReportInspection(summary, checklist, media.media, state))
     return loaded

@@ -5,31 +5,32 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.metrics import QueryMetrics
 from db.records import InspectionSummary
-from db.review import LABELS, ReviewEntry, ReviewState, load_review_state
+from db.review import LABELS, ReviewEntry, ReviewState
+from db.review.store import ReviewStore
 from viewer.report.content import ItemVerdict, ReviewSummary
+from viewer.report.gather import ReviewProvider, no_review
 
 log = logging.getLogger(__name__)
 
 
-async def database_review(
-    engine: AsyncEngine, inspection: InspectionSummary
-) -> ReviewSummary | None:
-    """The review state of `inspection` in the database, None where there is none (nothing
-    reviewed yet, or a database before revision 0004 without the review table)."""
-    try:
-        async with engine.connect() as conn:
-            state = await load_review_state(conn, inspection.id)
-    except sa_exc.ProgrammingError as exc:  # no review table (older schema): no review
-        log.info("no review state for %s: %s", inspection.reference_code, exc.orig)
-        return None
-    except sa_exc.OperationalError as exc:  # a bundle's SQLite has no review table either
-        if "no such table" not in str(exc.orig):
-            raise
-        return None
-    return review_summary(state)
+def review_from(reviews: ReviewStore | None, metrics: QueryMetrics) -> ReviewProvider:
+    """The report's review state from a DataSource's review store (the database, or an opened
+    bundle's journal), one statement per inspection; no store, no review."""
+    if reviews is None:
+        return no_review
+
+    async def provide(inspection: InspectionSummary) -> ReviewSummary | None:
+        try:
+            state = await reviews.load(inspection.id, metrics)
+        except sa_exc.ProgrammingError as exc:  # a database before revision 0004: no review
+            log.info("no review state for %s: %s", inspection.reference_code, exc.orig)
+            return None
+        return review_summary(state)
+
+    return provide
 
 
 def review_summary(state: ReviewState) -> ReviewSummary | None:
