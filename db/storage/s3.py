@@ -112,7 +112,7 @@ class S3Store(MediaStore):
         self.display = location.display
         self.max_in_flight = max_in_flight
         self.cache = DownloadCache(cache_dir / _cache_folder(location), cache_bytes)
-        self._client = _client(
+        self._client = make_client(
             location, connect_timeout_s, request_timeout_s, retry_timeout_s, max_retries
         )
         self._cooldown_s = cooldown_s
@@ -251,6 +251,10 @@ class S3Store(MediaStore):
                 return
             for meta in page:
                 yield ObjectInfo(meta["path"], int(meta["size"]), meta["last_modified"].timestamp())
+
+    def drain_tier(self, timeout_s: float) -> bool:
+        """Wait for the thumbnails offered so far to be published (benchmarks, tests)."""
+        return self._writer.drain(timeout_s)
 
     def close(self) -> None:
         self._writer.close()
@@ -404,13 +408,14 @@ def _cache_folder(location: S3Location) -> str:
     return f"s3-{location.bucket[:40]}-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
 
 
-def _client(
+def make_client(
     location: S3Location,
     connect_timeout_s: float,
     request_timeout_s: float,
     retry_timeout_s: float,
     max_retries: int,
 ) -> ObstoreS3:
+    """obstore's client for `location`: keys, endpoint, timeouts and the retry policy."""
     config: S3Config = {"region": location.region}
     if location.endpoint:
         config["endpoint"] = location.endpoint

@@ -75,6 +75,7 @@ class TierWriter(Generic[Item]):
             try:
                 if self._queue.get_nowait() is not None:
                     dropped += 1
+                self._queue.task_done()
             except queue.Empty:
                 break
         if dropped:
@@ -85,9 +86,23 @@ class TierWriter(Generic[Item]):
             except queue.Full:
                 break
 
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until everything queued so far is published (or dropped); False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks > 0:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+        while True:
+            item = self._queue.get()
             try:
+                if item is None:
+                    return
                 self._publish(item)
             except Exception:  # a bug: keep the writer alive, the tier is an optimisation
                 log.exception("publishing a tier thumbnail failed")
+            finally:
+                self._queue.task_done()

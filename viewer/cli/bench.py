@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from db.config import mask_url, parse_database_url
 from db.errors import ConfigError
 from viewer.bench.gui.options import add_gui_command
+from viewer.bench.media.options import add_media_command
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.options import PROG, Subparsers
 
@@ -82,7 +83,8 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         f"Exit code {EXIT_TARGET_FAILED} when a target fails (unless --no-fail).",
     )
     bench.set_defaults(handler=run)
-    add_gui_command(bench, parents, handler=run_gui)
+    commands = add_gui_command(bench, parents, handler=run_gui)
+    add_media_command(commands, parents, handler=run_media)
     _dataset_options(bench.add_argument_group("dataset (default: the demo data)"))
     _measurement_options(bench.add_argument_group("measurement"))
     _target_options(bench.add_argument_group("targets"))
@@ -294,4 +296,12 @@ def run_gui(args: argparse.Namespace, ctx: Context) -> int:
     from viewer.bench.gui import run as run_gui_benchmark
 
     passed = run_gui_benchmark(args, ctx)
+    return 0 if passed or args.no_fail else EXIT_TARGET_FAILED
+
+
+def run_media(args: argparse.Namespace, ctx: Context) -> int:
+    """`bench media`: the grid over S3 (viewer/bench/media); exit codes as `bench`'s."""
+    from viewer.bench.media.run import run as run_media_benchmark
+
+    passed = run_media_benchmark(args, ctx)
     return 0 if passed or args.no_fail else EXIT_TARGET_FAILED

@@ -56,9 +56,10 @@ def add_gui_command(
     bench: argparse.ArgumentParser,
     parents: list[argparse.ArgumentParser],
     handler: Callable[[argparse.Namespace, Any], int],
-) -> None:
-    """`bench gui` under the `bench` parser; plain `bench` keeps its own options and handler."""
-    sub = bench.add_subparsers(dest="bench_command", metavar="{gui}", required=False)
+) -> Any:
+    """`bench gui` under the `bench` parser; plain `bench` keeps its own options and handler.
+    Returns the subparsers, for the other `bench` subcommands."""
+    sub = bench.add_subparsers(dest="bench_command", metavar="{gui,media}", required=False)
     gui = sub.add_parser(
         "gui",
         parents=parents,
@@ -84,6 +85,7 @@ def add_gui_command(
         "only that section replaced",
     )
     output.add_argument("--no-fail", action="store_true", help="report failed targets, exit 0")
+    return sub
 
 
 def _run_options(group: argparse._ArgumentGroup) -> None:
