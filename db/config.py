@@ -253,6 +253,12 @@ _KEYWORD_SECRET = re.compile(
 )
 # PASSWORD '...' in SQL (ALTER ROLE, CREATE USER), as the server may quote a statement.
 _SQL_SECRET = re.compile(r"(\bpassword\s+)'(?:[^']|'')*'", re.IGNORECASE)
+# S3 keys in a config line or an environment listing (aws_secret_access_key = ..., the
+# AWS_SECRET_ACCESS_KEY=... variable, a session token), in any case.
+_S3_SECRET = re.compile(
+    r"((?:aws_)?(?:secret_access_key|session_token|secret_key)['\"]?\s*[=:]\s*['\"]?)[^\s'\",}]+",
+    re.IGNORECASE,
+)
 # 'password': '...' in the repr of a dict of connection arguments.
 _MAPPING_SECRET = re.compile(r"""(['"][\w.-]*password['"]\s*:\s*)(['"]).*?\2""", re.IGNORECASE)
 
@@ -265,4 +271,5 @@ def mask_password(text: str) -> str:
     text = _QUERY_SECRET.sub(rf"\g<1>{MASK}", text)
     text = _KEYWORD_SECRET.sub(rf"\g<1>{MASK}", text)
     text = _SQL_SECRET.sub(rf"\g<1>'{MASK}'", text)
+    text = _S3_SECRET.sub(rf"\g<1>{MASK}", text)
     return _MAPPING_SECRET.sub(rf"\g<1>'{MASK}'", text)

@@ -95,3 +95,18 @@ def test_media_url_option_beats_the_environment_and_excludes_media_root(
     monkeypatch.setenv("INSPECTION_VIEWER_MEDIA_CACHE_MB", "lots")
     with pytest.raises(ConfigError, match="whole number"):
         resolve_paths(tmp_path / "d")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"AWS_SECRET_ACCESS_KEY={SECRET}",
+        f"aws_secret_access_key = {SECRET}",
+        f'{{"secret_access_key": "{SECRET}"}}',
+        f"aws_session_token: {SECRET}",
+    ],
+)
+def test_s3_keys_are_masked_in_free_text(line: str) -> None:
+    from db.config import mask_password
+
+    assert SECRET not in mask_password(line)
