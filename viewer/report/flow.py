@@ -21,6 +21,7 @@ from viewer.report.blocks import (
     Paragraph,
     PhotoRow,
     Title,
+    cut,
 )
 from viewer.report.content import (
     PhotoChoice,
@@ -72,7 +73,7 @@ def inspection_blocks(
     others = inspection.other_items()
     blocks.append(Heading(f"All other items, in checklist order ({len(others)})"))
     for section, entries in sections_in_order(others):
-        blocks.append(Heading(section, level=2))
+        blocks.append(Heading(cut(section, 200), level=2))
         for entry in entries:
             blocks += _item(inspection, entry, choice, with_section=False)
     return blocks

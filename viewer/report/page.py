@@ -167,11 +167,19 @@ def draw_page_frame(
     left, right = page.margin_x, page.width - page.margin_x
     top = page.margin_top
     width = right - left
-    ts.draw(painter, ts.fonts.bold, QRectF(left, top, width * 0.7, page.band), header[0], INK, LEFT)
+    title = ts.elided(ts.fonts.bold, header[0], width * 0.75)
+    ts.draw(painter, ts.fonts.bold, QRectF(left, top, width * 0.75, page.band), title, INK, LEFT)
     ts.draw(painter, ts.fonts.small, QRectF(left, top, width, page.band), header[1], MUTED, RIGHT)
     draw_rule(painter, left, right, top + page.band)
     bottom = page.height - page.margin_bottom - page.band
     draw_rule(painter, left, right, bottom)
     band = QRectF(left, bottom, width, page.band)
-    ts.draw(painter, ts.fonts.small, band, footer[0], MUTED, LEFT)
+    ts.draw(
+        painter,
+        ts.fonts.small,
+        band,
+        ts.elided(ts.fonts.small, footer[0], width * 0.7),
+        MUTED,
+        LEFT,
+    )
     ts.draw(painter, ts.fonts.small, band, footer[1], MUTED, RIGHT)

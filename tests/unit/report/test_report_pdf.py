@@ -192,3 +192,20 @@ def test_review_state_becomes_what_the_report_shows() -> None:
     assert shown.photo_flags == {11: "Wrong item"}
     inspection = _inspection(shown)
     assert [e.id for e in inspection.attention_items()] == [1, 2]
+
+
+def test_hostile_text_is_cut_and_the_reference_stays_on_every_page(
+    photos: LocalStore, tmp_path: Path
+) -> None:
+    inspection = _inspection()
+    long = "Tower " * 2_000
+    summary = InspectionSummary(7, "INS-TEST-0001", long, long, long, "completed", T0, T0, 4)
+    entries = tuple(
+        ChecklistEntry(100 + i, 7, long, i, long, "pass", long, 0) for i in range(1, 13)
+    )
+    hostile = ReportInspection(summary, inspection.checklist + entries, inspection.media)
+    out = tmp_path / "r.pdf"
+    written = write_report(out, [hostile], photos, PhotoChoice.NONE)
+    pages = pages_text(out)
+    assert len(pages) == written.pages < 60
+    assert all("INS-TEST-0001" in page for page in pages)
