@@ -303,5 +303,5 @@ def run_media(args: argparse.Namespace, ctx: Context) -> int:
     """`bench media`: the grid over S3 (viewer/bench/media); exit codes as `bench`'s."""
     from viewer.bench.media.run import run as run_media_benchmark
 
-    passed = run_media_benchmark(args, ctx)
+    passed = run_media_benchmark(args, ctx.paths.media_url, phase_progress)
     return 0 if passed or args.no_fail else EXIT_TARGET_FAILED

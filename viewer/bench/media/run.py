@@ -6,7 +6,8 @@ import argparse
 import os
 import secrets
 import time
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +15,7 @@ from obstore.store import S3Store as ObstoreS3
 from PySide6.QtGui import QGuiApplication
 
 from db.errors import ConfigError
+from db.progress import ProgressCallback
 from db.storage.s3 import make_client
 from db.storage.s3_config import S3Credentials, S3Location, is_s3_url, s3_location
 from viewer.bench.media.report import PASS, evaluate, table, targets_table, write_json
@@ -33,11 +35,13 @@ from viewer.bench.media.runner import (
     upload,
 )
 from viewer.bench.seaweed import SeaweedServer
-from viewer.cli.context import Context, phase_progress
 from viewer.console import err, out
 
+# Opens a progress display for the block it guards (the CLI's phase_progress).
+ProgressDisplay = Callable[[], AbstractContextManager[ProgressCallback]]
 
-def run(args: argparse.Namespace, ctx: Context) -> bool:
+
+def run(args: argparse.Namespace, media_url: str, phase_progress: ProgressDisplay) -> bool:
     if args.photos < 1 or args.visible < 1 or args.fetch_cap < 1 or args.cache_mb < 1:
         raise ConfigError("--photos, --visible, --fetch-cap and --cache-mb take at least 1")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -47,7 +51,7 @@ def run(args: argparse.Namespace, ctx: Context) -> bool:
         folder = Path(stack.enter_context(scratch_folder()))
         with phase_progress() as report:
             photos = make_photos(args.photos, folder / "pool", report)
-            location = _bucket(ctx.paths.media_url, folder, stack)
+            location = _bucket(media_url, folder, stack)
             upload(_client_for(location), photos, report)
         endpoint = urlsplit(location.endpoint or "")
         if endpoint.hostname is None:
