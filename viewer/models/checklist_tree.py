@@ -50,6 +50,7 @@ REVIEW_COLOURS = {
 CONFLICT_COLOUR = QColor("#8e24aa")
 
 _Index = QModelIndex | QPersistentModelIndex
+_COLUMNS = len(Column)
 
 
 @dataclass(eq=False)
@@ -166,18 +167,22 @@ class ChecklistTreeModel(QAbstractItemModel):
 
     # --- Qt model interface ---------------------------------------------------------------
 
+    # The tree view calls these thousands of times when a large checklist is shown: they stay
+    # in Python (no hasIndex() round trip through Qt back into rowCount/columnCount).
+
     def _node(self, index: _Index) -> _Node:
-        if index.isValid():
-            node = index.internalPointer()
-            assert isinstance(node, _Node)
-            return node
-        return self._root
+        node = index.internalPointer() if index.isValid() else None
+        return node if isinstance(node, _Node) else self._root
 
     def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        if not self.hasIndex(row, column, parent):
+        if column < 0 or column >= _COLUMNS or row < 0:
             return QModelIndex()
-        node = self._node(parent)
-        return self.createIndex(row, column, node.children[row])
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        children = self._node(parent).children
+        if row >= len(children):
+            return QModelIndex()
+        return self.createIndex(row, column, children[row])
 
     def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         if not index.isValid():
@@ -194,7 +199,7 @@ class ChecklistTreeModel(QAbstractItemModel):
         return len(self._node(parent).children)
 
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(Column)
+        return _COLUMNS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
