@@ -100,6 +100,7 @@ def test_review_with_keys_badges_filter_and_viewer_flags_then_reload(  # type: i
     qtbot.waitUntil(lambda: window.media_pane.delegate.flags.get(photo) == ("evidence", False))
     viewer.close()
 
+    qtbot.waitUntil(lambda: not review.writing)  # every record is in the database
     review.state = None
     review.reload()  # what another window would load
     qtbot.waitUntil(lambda: review.state is not None)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
@@ -54,6 +55,7 @@ class ReviewPresenter(QObject):
         self.item_id: int | None = None
         self.filter = "all"
         self.viewer: MediaViewer | None = None
+        self.writing: list[ReviewRecord] = []  # shown already, still on their way
         pane = window.findChild(ReviewPane, "reviewPane")
         checklist = window.findChild(ChecklistPane)
         assert isinstance(pane, ReviewPane) and isinstance(checklist, ChecklistPane)
@@ -75,7 +77,8 @@ class ReviewPresenter(QObject):
 
     def attach(self, source: DataSource | None) -> None:
         self.source = source
-        self.sync_action.setEnabled(source is not None and source.live)
+        if shiboken6.isValid(self.sync_action):  # at shutdown the window may be gone already
+            self.sync_action.setEnabled(source is not None and source.live)
         if source is not None:
             self.tasks.spawn(self._show_waiting())
 
@@ -96,6 +99,9 @@ class ReviewPresenter(QObject):
             return
         if self.inspection is None or self.inspection.id != inspection_id:
             return  # the user has moved on
+        for record in self.writing:  # a load may overtake a write: keep what was shown
+            if record.inspection_id == inspection_id and not _holds(state, record):
+                state = state.with_record(record)
         self.state = state
         self._show_state()
 
@@ -205,18 +211,21 @@ class ReviewPresenter(QObject):
         if self.state is not None and self.state.inspection_id == record.inspection_id:
             self.state = self.state.with_record(record)
             self._show_state()
+        self.writing.append(record)
         self.tasks.spawn(self._write(record))
 
     async def _write(self, record: ReviewRecord) -> None:
         source = self.source
-        if source is None:
-            return
         try:
+            if source is None:
+                raise RuntimeError("no data source")
             await source.record_review(record, self.metrics)
         except Exception as exc:
             self.window.show_status(f"Not saved: {user_message(exc, log, 'review')}", 10000)
+            self.writing.remove(record)
             self.reload()
             return
+        self.writing.remove(record)
         label = LABELS.get(record.value or "", "comment")
         self.window.show_status(f"Recorded {label} ({record.reviewer})", 4000)
         await self._show_waiting()
@@ -336,3 +345,14 @@ class ReviewPresenter(QObject):
         box.open()
         self.reload()
         return lines
+
+
+def _holds(state: ReviewState, record: ReviewRecord) -> bool:
+    """Whether `state` already shows `record` as its target's newest."""
+    if record.kind is ReviewKind.INSPECTION:
+        entry = state.decision
+    elif record.kind is ReviewKind.ITEM:
+        entry = state.item(record.checklist_item_id or 0)
+    else:
+        entry = state.photo(record.media_id or 0)
+    return entry is not None and entry.record.id == record.id
