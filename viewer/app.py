@@ -38,6 +38,7 @@ SCREENSHOT_TIMEOUT_MS = 180_000
 @dataclass(frozen=True)
 class GuiOptions:
     screenshot: Path | None = None
+    window_size: tuple[int, int] | None = None  # None: as left, or WINDOW_SIZE
     thumbnail_cache_mb: int | None = None  # None: from settings, else the default
     thumbnail_workers: int | None = None  # None: one per CPU core
 
@@ -144,7 +145,9 @@ def open_window(
     asyncio.set_event_loop(loop)
     settings = open_settings(paths)
     window = MainWindow(settings)
-    if options.screenshot is not None or not settings.contains("window/geometry"):
+    if options.window_size is not None:
+        window.resize(*options.window_size)
+    elif options.screenshot is not None or not settings.contains("window/geometry"):
         window.resize(*WINDOW_SIZE)
     return app, loop, settings, window
 

@@ -19,6 +19,13 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         "visible thumbnails, save it as PNG and exit",
     )
     parser.add_argument(
+        "--window-size",
+        type=window_size,
+        metavar="WxH",
+        help="open the window at this size, e.g. 1024x700 (default: as it was left; "
+        "1440x860 the first time and for --screenshot)",
+    )
+    parser.add_argument(
         "--thumbnail-cache-mb",
         type=positive_int,
         metavar="MB",
@@ -31,6 +38,24 @@ def add_options(parser: argparse.ArgumentParser) -> None:
         help="threads decoding thumbnails (default: one per CPU core)",
     )
     parser.set_defaults(handler=run)
+
+
+MIN_WINDOW = (640, 480)
+MAX_WINDOW = (7680, 4320)
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """'1024x700' -> (1024, 700), within what a screen can hold."""
+    width, sep, height = text.strip().lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, e.g. 1024x700, got {text[:40]!r}")
+    size = (int(width), int(height))
+    if not all(lo <= v <= hi for v, lo, hi in zip(size, MIN_WINDOW, MAX_WINDOW, strict=True)):
+        raise argparse.ArgumentTypeError(
+            f"window size must be between {MIN_WINDOW[0]}x{MIN_WINDOW[1]} and "
+            f"{MAX_WINDOW[0]}x{MAX_WINDOW[1]}, got {text[:40]!r}"
+        )
+    return size
 
 
 def screenshot_path(args: argparse.Namespace) -> Path | None:
@@ -51,6 +76,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         ctx.database,
         GuiOptions(
             screenshot=screenshot,
+            window_size=args.window_size,
             thumbnail_cache_mb=args.thumbnail_cache_mb,
             thumbnail_workers=args.thumbnail_workers,
         ),
