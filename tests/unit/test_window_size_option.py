@@ -18,5 +18,5 @@ def test_a_window_size_is_width_by_height() -> None:
     "text", ["", "1024", "1024x", "x700", "-1x700", "1024x700x2", "10x10", "99999x700", "1e3x700"]
 )
 def test_a_bad_window_size_is_refused_with_the_expected_form(text: str) -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match="1024x700|between"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"1024x700|between"):
         window_size(text)
