@@ -28,6 +28,9 @@ DEFAULT_CACHE_BYTES = 2 * 1024**3
 _PARTIAL = ".partial-"
 # How long a download waits for others to make room in a cache smaller than what is in flight.
 ROOM_WAIT_S = 60.0
+# A file just handed out is not evicted for this long: its reader opens it right away (a
+# thumbnail worker), and must not find it gone because another download needed the room.
+PIN_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,14 +48,18 @@ class CacheStats:
 class DownloadCache:
     """Thread-safe within one process (the thumbnail workers share it)."""
 
-    def __init__(self, root: Path, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self, root: Path, max_bytes: int = DEFAULT_CACHE_BYTES, *, pin_s: float = PIN_S
+    ) -> None:
         if max_bytes < 1:
             raise ValueError(f"the cache needs at least one byte, got {max_bytes}")
         self.root = root
         self.max_bytes = max_bytes
+        self.pin_s = pin_s
         self._lock = threading.Lock()
         self._room_freed = threading.Condition(self._lock)
         self._files: OrderedDict[str, int] = OrderedDict()  # key -> size, oldest use first
+        self._pinned: dict[str, float] = {}  # key -> monotonic time its pin ends
         self._used = 0
         self._reserved = 0
         self._peak = 0
@@ -91,6 +98,7 @@ class DownloadCache:
                 self._misses += 1
                 return None
             self._files.move_to_end(key)
+            self._pin(key)
             self._hits += 1
         path = self.path_of(key)
         try:
@@ -135,6 +143,7 @@ class DownloadCache:
                     old = self._files.pop(key, None)
                     self._used += size - (old or 0)
                     self._files[key] = size
+                    self._pin(key)
 
     def add(self, key: str, data: bytes) -> None:
         """Keep bytes we already have (a thumbnail we published) as a cached object."""
@@ -166,19 +175,29 @@ class DownloadCache:
                 self._evictions,
             )
 
+    def _pin(self, key: str) -> None:
+        """Under the lock."""
+        now = time.monotonic()
+        if len(self._pinned) > 4096:
+            self._pinned = {k: t for k, t in self._pinned.items() if t > now}
+        self._pinned[key] = now + self.pin_s
+
     def _make_room(self, size: int) -> None:
-        """Under the lock: evict least recently used files until `size` more bytes fit; if
-        only downloads in flight hold the room, wait for them (a bounded time)."""
+        """Under the lock: evict least recently used files (not pinned) until `size` more bytes
+        fit; if only pinned files and downloads in flight hold the room, wait (bounded)."""
         deadline = time.monotonic() + ROOM_WAIT_S
         while self._used + self._reserved + size > self.max_bytes:
-            if self._files:
-                key, old = self._files.popitem(last=False)
-                self._used -= old
+            now = time.monotonic()
+            victim = next((k for k in self._files if self._pinned.get(k, 0.0) <= now), None)
+            if victim is not None:
+                self._used -= self._files.pop(victim)
+                self._pinned.pop(victim, None)
                 self._evictions += 1
                 with contextlib.suppress(OSError):
-                    self.path_of(key).unlink()
+                    self.path_of(victim).unlink()
                 continue
-            left = deadline - time.monotonic()
+            left = deadline - now
             if left <= 0:
                 raise MediaTooLarge("", "The local media cache is full of downloads in progress")
-            self._room_freed.wait(left)
+            pins = [t for k, t in self._pinned.items() if k in self._files and t > now]
+            self._room_freed.wait(min(left, (min(pins) - now) if pins else left) + 0.001)

@@ -55,6 +55,15 @@ def test_a_restart_finds_the_files_and_drops_partial_ones(tmp_path: Path) -> Non
     assert not (tmp_path / ".partial-killed").exists()
 
 
+def test_a_file_just_handed_out_is_not_evicted_under_its_reader(tmp_path: Path) -> None:
+    cache = DownloadCache(tmp_path, max_bytes=300, pin_s=0.2)
+    fill(cache, "a.jpg", 200)
+    path = cache.get("a.jpg")
+    assert path is not None
+    fill(cache, "b.jpg", 200)  # waits for a.jpg's pin to end instead of deleting it at once
+    assert cache.get("a.jpg") is None and cache.stats().peak_bytes <= 300
+
+
 def test_a_key_that_would_leave_the_cache_is_refused(tmp_path: Path) -> None:
     cache = DownloadCache(tmp_path / "c", max_bytes=100)
     with pytest.raises(MediaDamaged):
@@ -62,7 +71,7 @@ def test_a_key_that_would_leave_the_cache_is_refused(tmp_path: Path) -> None:
 
 
 def test_concurrent_downloads_never_take_the_cache_over_its_cap(tmp_path: Path) -> None:
-    cache = DownloadCache(tmp_path, max_bytes=1000)
+    cache = DownloadCache(tmp_path, max_bytes=1000, pin_s=0.005)
     gate = threading.Barrier(8)
 
     def download(number: int) -> None:
