@@ -20,6 +20,7 @@ from viewer.bench.cells import (
     strategy_row,
     thumbnail_row,
 )
+from viewer.bench.markdown import md_table, write_section
 from viewer.bench.results import BenchReport
 
 # `--markdown FILE` replaces what lies between these lines when FILE has them, so the report
@@ -73,23 +74,16 @@ def _load(machine: dict[str, Any], key: str) -> str:
     return ", ".join(f"{v:.2f}" for v in machine.get(key, ()))
 
 
-def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    align = ["---"] + ["---:"] * (len(headers) - 1)
-    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return lines
-
-
 def to_markdown(report: BenchReport) -> str:
     lines = [MARKDOWN_BEGIN, "", *_md_setting(report)]
     for r in report.rtts:
         lines += [f"#### {rtt_title(r)}", ""]
-        lines += _md_table(STRATEGY_HEADERS, [strategy_row(s) for s in r.strategies])
+        lines += md_table(STRATEGY_HEADERS, [strategy_row(s) for s in r.strategies])
         lines.append("")
     lines += _md_concurrency(report)
     lines += _md_thumbnails(report)
     lines += ["", "#### Targets", ""]
-    lines += _md_table(
+    lines += md_table(
         ("target", "threshold", "measured", "result"),
         [(t.description, t.threshold, t.measured, t.status.upper()) for t in report.targets],
     )
@@ -143,7 +137,7 @@ def _md_concurrency(report: BenchReport) -> list[str]:
         "connection included; loads/s is loads over the bursts' wall time.",
         "",
     ]
-    lines += _md_table(CONCURRENCY_HEADERS, [concurrency_row(r, c) for r, c in measured])
+    lines += md_table(CONCURRENCY_HEADERS, [concurrency_row(r, c) for r, c in measured])
     lines.append("")
     return lines
 
@@ -153,7 +147,7 @@ def _md_thumbnails(report: BenchReport) -> list[str]:
     lines = ["#### Thumbnails", ""]
     if thumbs.passes:
         lines += [f"{thumbs.detail}.", ""]
-        lines += _md_table(THUMBNAIL_HEADERS, [thumbnail_row(p) for p in thumbs.passes])
+        lines += md_table(THUMBNAIL_HEADERS, [thumbnail_row(p) for p in thumbs.passes])
     else:
         lines.append(f"{thumbs.status}: {thumbs.detail}.")
     return lines
@@ -161,12 +155,4 @@ def _md_thumbnails(report: BenchReport) -> list[str]:
 
 def write_markdown(report: BenchReport, path: Path) -> None:
     """Write the figures; into an existing file's bench:begin/end section if it has one."""
-    fragment = to_markdown(report)
-    if path.exists():
-        text = path.read_text()
-        start, end = text.find(MARKDOWN_BEGIN), text.find(MARKDOWN_END)
-        if start != -1 and end > start:
-            after = text[end + len(MARKDOWN_END) :]
-            path.write_text(text[:start] + fragment + after.removeprefix("\n"))
-            return
-    path.write_text(fragment)
+    write_section(path, to_markdown(report), MARKDOWN_BEGIN, MARKDOWN_END)

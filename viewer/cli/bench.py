@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.config import mask_url, parse_database_url
 from db.errors import ConfigError
+from viewer.bench.arguments import at_least, positive_number
 from viewer.bench.gui.options import add_gui_command
 from viewer.bench.media.options import add_media_command
 from viewer.cli.context import Context, phase_progress
@@ -49,29 +49,6 @@ def _rtt_list(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
-def _count(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
 def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser(
         "bench",
@@ -102,17 +79,17 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 def _dataset_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--inspections",
-        type=_count(1),
+        type=at_least(1),
         help=f"generated dataset: number of inspections (default {DEFAULT_SHAPE[0]})",
     )
     group.add_argument(
         "--items",
-        type=_count(1),
+        type=at_least(1),
         help=f"generated dataset: checklist items per inspection (default {DEFAULT_SHAPE[1]})",
     )
     group.add_argument(
         "--media-per-item",
-        type=_count(1),
+        type=at_least(1),
         help=f"generated dataset: photos per checklist item (default {DEFAULT_SHAPE[2]})",
     )
 
@@ -128,19 +105,19 @@ def _measurement_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--rounds",
-        type=_count(2),
+        type=at_least(2),
         help=f"rounds per RTT; every strategy runs in every round (default {DEFAULT_ROUNDS})",
     )
     group.add_argument(
         "--concurrency",
-        type=_count(0),
+        type=at_least(0),
         default=DEFAULT_CONCURRENCY,
         help="loads started at once through the app's pool, in each burst "
         f"(default {DEFAULT_CONCURRENCY}; 0: skip)",
     )
     group.add_argument(
         "--bursts",
-        type=_count(1),
+        type=at_least(1),
         help=f"bursts of concurrent loads per RTT (default {DEFAULT_BURSTS})",
     )
     group.add_argument(
@@ -148,7 +125,7 @@ def _measurement_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--thumbnail-threads",
-        type=_count(1),
+        type=at_least(1),
         help="thumbnail worker threads (default: one per CPU)",
     )
     group.add_argument(
@@ -163,7 +140,7 @@ def _measurement_options(group: argparse._ArgumentGroup) -> None:
 def _target_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--target-speedup",
-        type=_positive_float,
+        type=positive_number,
         default=10.0,
         metavar="X",
         help="batch at least X times faster than N+1 (default 10)",
@@ -177,14 +154,14 @@ def _target_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--target-floor-ratio",
-        type=_positive_float,
+        type=positive_number,
         default=1.5,
         metavar="X",
         help="batch at most X times the floor at the lowest RTT (default 1.5)",
     )
     group.add_argument(
         "--target-concurrency-p95-ms",
-        type=_positive_float,
+        type=positive_number,
         default=200.0,
         metavar="MS",
         help="p95 of the concurrent loads at the lowest RTT (default 200)",

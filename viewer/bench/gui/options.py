@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from viewer.bench.arguments import at_least, positive_number
+
 DEFAULT_REPEAT = 3
 QUICK_REPEAT = 1
 DEFAULT_ITEMS = 1000
@@ -19,29 +21,6 @@ DEFAULT_SELECTION_INTERVAL_MS = 50
 DEFAULT_CACHE_MB = 128  # viewer.app.DEFAULT_CACHE_MB: the app's default memory cache
 DEFAULT_TIMEOUT_S = 60.0
 GROUPS = ("demo", "large", "selections")
-
-
-def _at_least(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
 
 
 def _groups(text: str) -> tuple[str, ...]:
@@ -100,44 +79,44 @@ def _run_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--repeat",
-        type=_at_least(1),
+        type=at_least(1),
         help=f"runs of every scenario (default {DEFAULT_REPEAT}; --quick {QUICK_REPEAT})",
     )
     group.add_argument(
         "--items",
-        type=_at_least(1),
+        type=at_least(1),
         help=f"checklist items of the generated inspection (default {DEFAULT_ITEMS}; "
         f"--quick {QUICK_ITEMS})",
     )
     group.add_argument(
         "--media-per-item",
-        type=_at_least(1),
+        type=at_least(1),
         default=DEFAULT_MEDIA_PER_ITEM,
         help=f"photos per item of the generated inspection (default {DEFAULT_MEDIA_PER_ITEM})",
     )
     group.add_argument(
         "--scroll-ms",
-        type=_at_least(10),
+        type=at_least(10),
         default=DEFAULT_SCROLL_MS,
         metavar="MS",
         help=f"scroll one viewport every MS milliseconds (default {DEFAULT_SCROLL_MS})",
     )
     group.add_argument(
         "--scroll-viewports",
-        type=_at_least(0),
+        type=at_least(0),
         metavar="N",
         help="stop scrolling after N viewports (default: to the bottom; --quick "
         f"{QUICK_SCROLL_VIEWPORTS}; 0: no scrolling)",
     )
     group.add_argument(
         "--selections",
-        type=_at_least(2),
+        type=at_least(2),
         default=DEFAULT_SELECTIONS,
         help=f"selections in the rapid-selection scenario (default {DEFAULT_SELECTIONS})",
     )
     group.add_argument(
         "--selection-interval-ms",
-        type=_at_least(1),
+        type=at_least(1),
         default=DEFAULT_SELECTION_INTERVAL_MS,
         metavar="MS",
         help=f"between those selections (default {DEFAULT_SELECTION_INTERVAL_MS})",
@@ -147,12 +126,12 @@ def _run_options(group: argparse._ArgumentGroup) -> None:
 def _window_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--cache-mb",
-        type=_at_least(1),
+        type=at_least(1),
         default=DEFAULT_CACHE_MB,
         help=f"thumbnail memory cache (default {DEFAULT_CACHE_MB}, the app's default)",
     )
     group.add_argument(
-        "--workers", type=_at_least(1), help="thumbnail worker threads (default: one per CPU)"
+        "--workers", type=at_least(1), help="thumbnail worker threads (default: one per CPU)"
     )
 
 
@@ -165,7 +144,7 @@ def _measurement_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--timeout-s",
-        type=_positive,
+        type=positive_number,
         default=DEFAULT_TIMEOUT_S,
         metavar="S",
         help=f"give up waiting for thumbnails after S seconds (default {DEFAULT_TIMEOUT_S:g})",
@@ -181,35 +160,35 @@ def _measurement_options(group: argparse._ArgumentGroup) -> None:
 def _target_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--target-max-gap-ms",
-        type=_positive,
+        type=positive_number,
         default=50.0,
         metavar="MS",
         help="longest GUI-thread gap in every scenario (default 50)",
     )
     group.add_argument(
         "--target-p99-gap-ms",
-        type=_positive,
+        type=positive_number,
         default=20.0,
         metavar="MS",
         help="99th percentile GUI-thread gap in every scenario (default 20)",
     )
     group.add_argument(
         "--target-first-cold-ms",
-        type=_positive,
+        type=positive_number,
         default=150.0,
         metavar="MS",
         help="selection to first visible thumbnail painted, caches cold (default 150)",
     )
     group.add_argument(
         "--target-first-warm-ms",
-        type=_positive,
+        type=positive_number,
         default=30.0,
         metavar="MS",
         help="the same with warm thumbnail caches (default 30)",
     )
     group.add_argument(
         "--target-rss-mb",
-        type=_positive,
+        type=positive_number,
         default=400.0,
         metavar="MB",
         help="peak resident memory in the large inspection's scenarios (default 400)",
