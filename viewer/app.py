@@ -13,7 +13,7 @@ from pathlib import Path
 import PySide6  # noqa: F401
 import qasync
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 from db.config import AppPaths, database_url_from_env
@@ -21,6 +21,7 @@ from db.engine import Database
 from db.storage import remote_fetch_parallelism
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase, OfflineBundleSource
+from viewer.resources import ICON, resource
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, app_thumbnail_root
 from viewer.thumbnails.service import ThumbnailService
@@ -28,7 +29,6 @@ from viewer.widgets.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 WINDOW_SIZE = (1440, 860)
 DEFAULT_CACHE_MB = 128
 # A screenshot run that never gets its first inspection on screen must still end.
@@ -68,10 +68,15 @@ def create_application() -> QApplication:
     app.setApplicationName("Inspection Viewer")
     app.setOrganizationName("Inspection Viewer")
     app.setDesktopFileName("inspection-viewer")
-    icon = RESOURCES / "inspection-viewer.png"
-    if icon.exists():
-        app.setWindowIcon(QIcon(str(icon)))
+    app.setWindowIcon(app_icon())
     return app
+
+
+def app_icon() -> QIcon:
+    """The icon shipped in the package (read as bytes: a wheel, an egg or a zip all work)."""
+    pixmap = QPixmap()
+    pixmap.loadFromData(resource(ICON).read_bytes(), "PNG")
+    return QIcon(pixmap)
 
 
 def open_settings(paths: AppPaths) -> QSettings:
