@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import sys
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from db.config import AppPaths, database_url_from_env
 from db.engine import Database
 from db.storage import remote_fetch_parallelism
+from viewer.gc_pacer import manage_heap
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase, OfflineBundleSource
 from viewer.resources import ICON, resource
@@ -51,14 +51,6 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 def tune_interpreter() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-
-
-def settle_heap() -> None:
-    """Once the window is up: exclude everything alive now (modules, Qt wrappers, SQLAlchemy's
-    metadata) from the cyclic garbage collector's full passes. Those passes run on the GUI
-    thread and took 40-100 ms with all of it in the oldest generation (measured)."""
-    gc.collect()
-    gc.freeze()
 
 
 def create_application() -> QApplication:
@@ -169,7 +161,7 @@ def run_window(
     exit_code = [0]
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
-    presenter.first_view_ready.connect(settle_heap)
+    pacer = manage_heap(presenter)
     if screenshot is not None:
         shot = screenshot
 
@@ -199,4 +191,5 @@ def run_window(
         loop.run_until_complete(closed.wait())
         window.save_settings()
         loop.run_until_complete(presenter.shutdown())
+    pacer.stop()
     return exit_code[0]

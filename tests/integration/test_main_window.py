@@ -17,7 +17,8 @@ from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
 from db.engine import Database, make_async_engine
 from db.records import ALL_MEDIA
 from db.retry import RetryPolicy
-from viewer.app import settle_heap, tune_interpreter
+from viewer.app import tune_interpreter
+from viewer.gc_pacer import settle_heap
 from viewer.models.checklist_tree import ScopeRole
 from viewer.models.media_grid import FailureRole
 from viewer.presenters.main import MainPresenter

@@ -36,6 +36,7 @@ from viewer.bench.gui.dataset import GuiDataset
 from viewer.bench.gui.probes import Heartbeat, LoadRecorder, MemoryProbe, PaintProbe
 from viewer.bench.gui.results import GuiConfig
 from viewer.bench.gui.stalls import StallSampler
+from viewer.gc_pacer import manage_heap
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
@@ -49,12 +50,6 @@ WINDOW_SIZE = (1440, 860)
 GIL_SWITCH_INTERVAL_S = 0.001
 IDLE_POLL_S = 0.05
 OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints"
-
-
-def settle_heap() -> None:
-    """viewer.app.settle_heap: the app freezes the heap once its first view is up."""
-    gc.collect()
-    gc.freeze()
 
 
 @dataclass
@@ -192,11 +187,12 @@ async def open_session(
         )
         source = LiveDatabase(Database(paths, dataset.libpq), paths)
         presenter = MainPresenter(window, paths, source, thumbnails)
-        presenter.first_view_ready.connect(settle_heap)
+        pacer = manage_heap(presenter)
         try:
             await _start(window, presenter, config.timeout_s)
             yield Session(window, presenter, _probes(window, presenter, config))
         finally:
+            pacer.stop()
             await _close(window, presenter)
 
 
