@@ -7,7 +7,7 @@ import errno
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -26,7 +26,8 @@ ENV_MEDIA_CACHE_MB = "INSPECTION_VIEWER_MEDIA_CACHE_MB"
 # Downloaded photos from a remote media store (S3) are kept up to this much, LRU.
 DEFAULT_MEDIA_CACHE_MB = 2048
 EMBEDDED_DATABASE = "inspection_viewer"
-LOG_FILE = Path("logs") / f"{APP_NAME}.log"  # below the data dir
+LOG_NAME = f"{APP_NAME}.log"
+SETTINGS_NAME = "settings.ini"
 MASK = "***"
 # Why a folder cannot be written: a full disk, a read-only one, no permission.
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
@@ -34,13 +35,23 @@ WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES,
 
 @dataclass(frozen=True)
 class AppPaths:
-    """The folders the app writes to. Everything lives under one data dir unless told otherwise."""
+    """The folders the app writes to. By default the XDG layout (platformdirs): the database in
+    the user data dir, settings in the config dir, caches in the cache dir (which backups skip),
+    the log in the state dir. With --data-dir or INSPECTION_VIEWER_HOME, and wherever the three
+    `*_home` fields are None, everything lives under the one data dir (tests, portable use)."""
 
     data_dir: Path
     # Where the photos are, as db.storage.open_store takes it: file:// or s3://bucket/prefix.
     media_url: str
     # The local cache of photos downloaded from a remote store, in bytes.
     media_cache_bytes: int = DEFAULT_MEDIA_CACHE_MB * 1024 * 1024
+    config_home: Path | None = None
+    cache_home: Path | None = None
+    log_home: Path | None = None
+
+    @property
+    def single_folder(self) -> bool:
+        return self.config_home is None and self.cache_home is None and self.log_home is None
 
     @property
     def media_cache_dir(self) -> Path:
@@ -55,12 +66,25 @@ class AppPaths:
         return self.data_dir / "reports"
 
     @property
+    def config_dir(self) -> Path:
+        return self.config_home or self.data_dir
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config_dir / SETTINGS_NAME
+
+    @property
     def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+        """Thumbnails, extracted bundles, downloaded photos: all of it can be made again."""
+        return self.cache_home or self.data_dir / "cache"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.log_home or self.data_dir / "logs"
 
     @property
     def log_file(self) -> Path:
-        return self.data_dir / LOG_FILE
+        return self.log_dir / LOG_NAME
 
 
 def resolve_paths(
@@ -70,8 +94,9 @@ def resolve_paths(
     media_cache_mb: int | None = None,
 ) -> AppPaths:
     """Option beats environment beats the platform default. The data dir is created if need be
-    and must take a file: every command writes there (log, reports, caches)."""
-    raw = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(APP_NAME)
+    and must take a file: every command writes there (reports, the embedded database)."""
+    chosen = data_dir or os.environ.get(ENV_HOME)
+    raw = chosen or platformdirs.user_data_dir(APP_NAME)
     base = Path(raw).expanduser().resolve()
     if base.exists() and not base.is_dir():
         raise ConfigError(f"data dir {base} exists and is not a folder")
@@ -89,7 +114,19 @@ def resolve_paths(
         url = media.as_uri()
     cache_mb = media_cache_mb if media_cache_mb is not None else _env_int(ENV_MEDIA_CACHE_MB)
     cache_bytes = (cache_mb or DEFAULT_MEDIA_CACHE_MB) * 1024 * 1024
-    return AppPaths(data_dir=base, media_url=url, media_cache_bytes=cache_bytes)
+    paths = AppPaths(data_dir=base, media_url=url, media_cache_bytes=cache_bytes)
+    if chosen:
+        return paths
+    return replace(
+        paths,
+        config_home=_xdg(platformdirs.user_config_dir(APP_NAME)),
+        cache_home=_xdg(platformdirs.user_cache_dir(APP_NAME)),
+        log_home=_xdg(platformdirs.user_log_dir(APP_NAME)),
+    )
+
+
+def _xdg(raw: str) -> Path:
+    return Path(raw).expanduser().resolve()
 
 
 def _checked_media_url(raw: str) -> str:

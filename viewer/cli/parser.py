@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     gui.add_options(parser)
-    sub = parser.add_subparsers(metavar="COMMAND", parser_class=UsageParser)
+    sub = parser.add_subparsers(metavar="COMMAND", dest="command", parser_class=UsageParser)
     parents = [common_options()]
     demo.add_parser(sub, parents)
     offline.add_parsers(sub, parents)

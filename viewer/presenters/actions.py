@@ -1,4 +1,5 @@
-"""File menu actions: take inspections offline, export a report, open a bundle, switch database."""
+"""File menu actions (take inspections offline, export a report, open a bundle, switch database)
+and Help > Open Log Folder."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QProcess
+from PySide6.QtCore import QProcess, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit
 
 from db.config import AppPaths
@@ -57,6 +59,10 @@ class FileActions:
         window.open_bundle_requested.connect(self.open_bundle)
         window.take_offline_requested.connect(self.take_offline)
         window.export_report_requested.connect(self.report.start)
+        # Help > Open Log Folder: the widget knows no paths, so the action is added here.
+        self.open_log_folder_action = window.help_menu.addAction(
+            window.tr("Open &Log Folder"), self.open_log_folder
+        )
 
     def enable_for(self, source: DataSource) -> None:
         # An offline window stays on its bundle, and a bundle is offline already.
@@ -93,11 +99,20 @@ class FileActions:
             f"Inspection bundles (*{BUNDLE_SUFFIX});;All files (*)",
         )
         if path:
-            # A bundle opens in a window of its own, so the one on the database stays as it is.
-            QProcess.startDetached(
-                sys.executable,
-                ["-m", "viewer", "--data-dir", str(self.paths.data_dir), "open", path],
-            )
+            # A bundle opens in a window of its own, so the one on the database stays as it is;
+            # with the same folders (--data-dir only if this one was given one).
+            folder = ["--data-dir", str(self.paths.data_dir)] if self.paths.single_folder else []
+            QProcess.startDetached(sys.executable, ["-m", "viewer", *folder, "open", path])
+
+    def open_log_folder(self) -> None:
+        """The folder of the log file, in the desktop's file manager."""
+        folder = self.paths.log_dir
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.window.show_status(self.window.tr("Cannot open the log folder: %s") % exc)
+            return
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def ask_database_url(self) -> None:
         url, ok = QInputDialog.getText(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
@@ -11,6 +12,8 @@ from db.records import ALL_MEDIA, InspectionSummary, MediaItem, Scope
 from db.selection import Selection, SelectionLoader
 from viewer.presenters.thumbnail_feed import ThumbnailFeed
 from viewer.widgets.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 # How often rows still streaming in are added to the grid after its first screenful.
 STREAM_FLUSH_MS = 250
@@ -102,6 +105,7 @@ class SelectionPresenter:
     def deliver(self, selection: Selection) -> None:
         self.selection = selection
         result = selection.media
+        self._log_load(selection)
         self.window.show_checklist(selection.checklist)
         if result.strategy == "cache":
             self.window.set_load_label("Loaded from cache")
@@ -123,7 +127,25 @@ class SelectionPresenter:
         else:
             self.show_scope(ALL_MEDIA)
 
+    def _log_load(self, selection: Selection) -> None:
+        result = selection.media
+        log.log(
+            logging.DEBUG if result.strategy == "cache" else logging.INFO,
+            "loaded inspection %s: %d statement%s, strategy %s, %.0f ms, %d rows, %d checklist "
+            "items, %d retries",
+            self.references.get(selection.inspection_id, f"id {selection.inspection_id}"),
+            result.statements,
+            "" if result.statements == 1 else "s",
+            result.strategy,
+            result.seconds * 1000,
+            result.media.count,
+            len(selection.checklist),
+            result.retries,
+        )
+
     def fail(self, error: MediaLoadError) -> None:
+        reference = self.references.get(error.inspection_id, f"id {error.inspection_id}")
+        log.warning("loading inspection %s failed: %s", reference, error)
         self.window.show_load_error(str(error))
         self.window.show_status(str(error))
         self._on_nothing_to_show()

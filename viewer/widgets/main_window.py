@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.performance_action)
         self.view_menu = view_menu
 
-        help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(action("&About Inspection Viewer", None, self._about))
 
     def add_performance_panel(self, panel: QDockWidget) -> None:
