@@ -22,6 +22,7 @@ from viewer.bench.cells import (
 )
 from viewer.bench.markdown import md_table, write_section
 from viewer.bench.results import BenchReport
+from viewer.bench.verdicts import print_verdicts
 
 # `--markdown FILE` replaces what lies between these lines when FILE has them, so the report
 # in docs/PERFORMANCE.md keeps its prose and only the figures are regenerated.
@@ -47,15 +48,7 @@ def print_report(report: BenchReport, console: Console) -> None:
         console.print(_table(f"Thumbnails: {thumbs.detail}", THUMBNAIL_HEADERS, rows))
     else:
         console.print(f"Thumbnails: {thumbs.status}: {thumbs.detail}", markup=False)
-    colours = {"pass": "green", "fail": "red", "skip": "yellow"}
-    for t in report.targets:
-        colour = colours.get(t.status, "white")
-        console.print(
-            f"[{colour}]{t.status.upper():4}[/] {t.description}: {t.measured} "
-            f"(target {t.threshold})"
-        )
-    verdict = "all targets met" if report.passed else "some targets failed"
-    console.print(f"{verdict}; {report.seconds:.0f} s in all", markup=False)
+    print_verdicts(console, report.targets, passed=report.passed, seconds=report.seconds)
 
 
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
