@@ -119,4 +119,3 @@ class ThumbnailDelegate(QStyledItemDelegate):
             elided = self._metrics[1].elidedText(caption, Qt.TextElideMode.ElideRight, width)
             self._elided[caption, width] = elided
         return elided
-
