@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
 
@@ -33,6 +33,7 @@ from viewer.thumbnails.requests import (
     ThumbnailStats,
 )
 from viewer.thumbnails.scheduler import Job, Scheduler
+from viewer.thumbnails.tally import Tally
 from viewer.thumbnails.workers import (
     DEFAULT_DECODE_TIMEOUT_S,
     WORKER_THREAD_PREFIX,
@@ -141,16 +142,7 @@ class ThumbnailService(QObject):
         # GUI thread only.
         self._generation = 0
         self._closed = False
-        self._requests = 0
-        self._memory_hits = 0
-        self._disk_hits = 0
-        self._decodes = 0
-        self._coalesced = 0
-        self._cancelled = 0
-        self._stale_results = 0
-        self._errors: Counter[str] = Counter()
-        self._decode_seconds: deque[float] = deque(maxlen=recent_timings)
-        self._workers_lost = 0
+        self._tally = Tally(recent_timings)
 
         self._outcomes_waiting.connect(self._take_outcomes, Qt.ConnectionType.QueuedConnection)
         self._watchdog = QTimer(self)
@@ -178,20 +170,20 @@ class ThumbnailService(QObject):
         `generation` defaults to the current one; a request made for an earlier one (a slow
         query answering after the selection moved on) is dropped and counted as cancelled.
         """
-        self._requests += 1
+        self._tally.requests += 1
         gen = self._generation if generation is None else generation
         if gen < self._generation or self._closed:
-            self._cancelled += 1
+            self._tally.cancelled += 1
             return None
         key = request.key
         image = self.cache.get(key)
         if image is not None:
-            self._memory_hits += 1
+            self._tally.memory_hits += 1
             return image
         with self._lock:
             job = self._jobs.find(key)
             if job is not None:
-                self._coalesced += 1
+                self._tally.coalesced += 1
                 self._jobs.coalesce(job, visible, gen)
                 return None
             self._jobs.add(request, visible, gen)
@@ -207,7 +199,7 @@ class ThumbnailService(QObject):
         """Drop these if still queued (scrolled far away); returns how many were dropped."""
         with self._lock:
             dropped = self._jobs.cancel(keys)
-        self._cancelled += dropped
+        self._tally.cancelled += dropped
         return dropped
 
     def cancel_stale(self, keep: Iterable[ThumbnailKey], size_px: int | None = None) -> int:
@@ -215,14 +207,14 @@ class ThumbnailService(QObject):
         grid's scrolling leaves a queued preview alone); returns how many were dropped."""
         with self._lock:
             dropped = self._jobs.cancel_stale(keep, size_px)
-        self._cancelled += dropped
+        self._tally.cancelled += dropped
         return dropped
 
     def begin_generation(self) -> int:
         """A new selection: drop all queued work and return the new generation number."""
         with self._lock:
             dropped = self._jobs.clear()
-        self._cancelled += dropped
+        self._tally.cancelled += dropped
         self._generation += 1
         return self._generation
 
@@ -231,25 +223,26 @@ class ThumbnailService(QObject):
             queued, in_flight = self._jobs.queued, self._jobs.in_flight
             pending_writes = self._writes.pending
             workers = self._pool.size
+        tally = self._tally
         return ThumbnailStats(
-            requests=self._requests,
-            memory_hits=self._memory_hits,
-            disk_hits=self._disk_hits,
-            decodes=self._decodes,
-            coalesced=self._coalesced,
-            cancelled=self._cancelled,
-            stale_results=self._stale_results,
-            errors=MappingProxyType(dict(self._errors)),
+            requests=tally.requests,
+            memory_hits=tally.memory_hits,
+            disk_hits=tally.disk_hits,
+            decodes=tally.decodes,
+            coalesced=tally.coalesced,
+            cancelled=tally.cancelled,
+            stale_results=tally.stale_results,
+            errors=MappingProxyType(dict(tally.errors)),
             queued=queued,
             in_flight=in_flight,
             pending_writes=pending_writes,
             workers=workers,
-            decode_seconds=tuple(self._decode_seconds),
+            decode_seconds=tuple(tally.decode_seconds),
             cache=self.cache.stats(),
             decode_bytes_reserved=self.decode_budget.reserved,
             decode_bytes_peak=self.decode_budget.peak,
             decode_memory_waits=self.decode_budget.waits,
-            workers_lost=self._workers_lost,
+            workers_lost=tally.workers_lost,
         )
 
     def is_idle(self) -> bool:
@@ -270,7 +263,7 @@ class ThumbnailService(QObject):
             self._watchdog.stop()
             with self._lock:
                 self._stopping = True
-                self._cancelled += self._jobs.clear()
+                self._tally.cancelled += self._jobs.clear()
                 self._work_available.notify_all()
             self.decode_budget.close()  # a worker waiting for memory gives its job up
         alive = self._pool.join(timeout_s)  # no lock: a worker needs it to finish
@@ -378,7 +371,7 @@ class ThumbnailService(QObject):
                     self.decode_budget.release(worker.reservation)
         given_up: list[tuple[Job | None, Outcome]] = []
         for job, elapsed in abandoned:
-            self._workers_lost += 1
+            self._tally.workers_lost += 1
             log.warning("thumbnail of %s given up after %.1f s", job.request.storage_key, elapsed)
             reason = f"Took longer than {self._decode_timeout_s:g} s"
             outcome = Outcome(job.request.key, None, None, elapsed, ErrorKind.TOO_LARGE, reason)
@@ -400,21 +393,13 @@ class ThumbnailService(QObject):
         current: list[Outcome] = []
         timed: list[tuple[str, float]] = []
         for job, outcome in batch:
+            is_current = job is not None and job.generation == self._generation
+            self._tally.outcome(outcome, current=is_current)
             if outcome.image is not None:
                 self.cache.put(outcome.key, outcome.image)
-                if outcome.source is Source.DISK:
-                    self._disk_hits += 1
-                else:
-                    self._decodes += 1
-                    self._decode_seconds.append(outcome.seconds)
                 assert outcome.source is not None
                 timed.append((outcome.source.value, outcome.seconds))
-            else:
-                assert outcome.kind is not None
-                self._errors[outcome.kind.value] += 1
-            if job is None or job.generation != self._generation:
-                self._stale_results += 1
-            else:
+            if is_current:
                 current.append(outcome)
         if timed:
             self.work_timed.emit(tuple(timed))

@@ -1,0 +1,39 @@
+"""What the thumbnail service counts (GUI thread only), for its stats and the panel."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+from viewer.thumbnails.requests import Outcome, Source
+
+
+@dataclass(slots=True)
+class Tally:
+    recent_timings: int = 1000
+    requests: int = 0
+    memory_hits: int = 0
+    disk_hits: int = 0
+    decodes: int = 0
+    coalesced: int = 0
+    cancelled: int = 0
+    stale_results: int = 0
+    workers_lost: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    decode_seconds: deque[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.decode_seconds = deque(maxlen=self.recent_timings)
+
+    def outcome(self, outcome: Outcome, *, current: bool) -> None:
+        """A worker's answer; `current`: of the generation on screen (else it is stale)."""
+        if outcome.image is not None:
+            if outcome.source is Source.DISK:
+                self.disk_hits += 1
+            else:
+                self.decodes += 1
+                self.decode_seconds.append(outcome.seconds)
+        elif outcome.kind is not None:
+            self.errors[outcome.kind.value] += 1
+        if not current:
+            self.stale_results += 1
