@@ -12,8 +12,17 @@ from viewer.cli.options import positive_int
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     """The window's options, on the top-level parser; the window is what runs without a command."""
+    add_window_options(parser, suppress=False)
+    parser.set_defaults(handler=run)
+
+
+def add_window_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    # After a subcommand (`open FILE --screenshot P`), SUPPRESS keeps an absent option from
+    # overwriting one given before it.
+    default = argparse.SUPPRESS if suppress else None
     parser.add_argument(
         "--screenshot",
+        default=default,
         metavar="PATH",
         help="render the main window offscreen once the first inspection is shown with its "
         "visible thumbnails, save it as PNG and exit",
@@ -21,6 +30,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--window-size",
         type=window_size,
+        default=default,
         metavar="WxH",
         help="open the window at this size, e.g. 1024x700 (default: as it was left; "
         "1440x860 the first time and for --screenshot)",
@@ -28,16 +38,17 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--thumbnail-cache-mb",
         type=positive_int,
+        default=default,
         metavar="MB",
         help="memory for decoded thumbnails (default 128; remembered in settings)",
     )
     parser.add_argument(
         "--thumbnail-workers",
         type=positive_int,
+        default=default,
         metavar="N",
         help="threads decoding thumbnails (default: one per CPU core)",
     )
-    parser.set_defaults(handler=run)
 
 
 MIN_WINDOW = (640, 480)

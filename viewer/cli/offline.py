@@ -11,6 +11,7 @@ from db.engine import make_engine
 from db.errors import ConfigError, KnownError
 from db.models import InspectionStatus
 from db.offline import BUNDLE_SUFFIX, BundleArchive
+from viewer.cli import gui
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.database.health import require_newest_schema
 from viewer.cli.gui import screenshot_path
@@ -56,9 +57,19 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
     open_ = sub.add_parser(
         "open",
         parents=parents,
-        help="review an offline bundle (read-only, no database server)",
+        help="open the window on an offline bundle (read-only, no database server)",
+        description=f"Open the main window on a {BUNDLE_SUFFIX} file written by `{PROG} export`: "
+        "its inspections and photos, read-only, with no database server; reviews go into a "
+        "journal beside it. Without a file, the window opens on the database, as with no "
+        "command at all. --screenshot saves the first view as PNG and exits.",
     )
-    open_.add_argument("bundle", metavar=f"FILE{BUNDLE_SUFFIX}")
+    open_.add_argument(
+        "bundle",
+        metavar=f"FILE{BUNDLE_SUFFIX}",
+        nargs="?",
+        help="the bundle to open (none: the window on the database)",
+    )
+    gui.add_window_options(open_, suppress=True)
     open_.set_defaults(handler=run_open)
 
 
@@ -122,6 +133,8 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_open(args: argparse.Namespace, ctx: Context) -> int:
+    if args.bundle is None:  # a launcher's `open %f` with no file: the window on the database
+        return gui.run(args, ctx)
     bundle = Path(args.bundle).expanduser().resolve()
     screenshot = screenshot_path(args)
     # Check the file before any window opens: a bad bundle is one line and exit code 1.

@@ -47,7 +47,8 @@ def add_global_options(parser: argparse.ArgumentParser, suppress: bool) -> None:
         "--data-dir",
         metavar="DIR",
         default=default,
-        help="folder for the embedded database, reports and caches (also INSPECTION_VIEWER_HOME)",
+        help="one folder for all the app keeps (embedded database, settings, caches, log) "
+        "instead of the XDG folders (also INSPECTION_VIEWER_HOME)",
     )
     parser.add_argument(
         "--media-root",

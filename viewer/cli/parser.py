@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from viewer import __version__
-from viewer.cli import bench, database, demo, gui, media, offline, report, review
+from viewer.cli import bench, database, demo, desktop, gui, media, offline, report, review
 from viewer.cli.database.server import split_psql_args
 from viewer.cli.options import PROG, UsageParser, add_global_options, common_options
 
@@ -14,7 +14,12 @@ from viewer.cli.options import PROG, UsageParser, add_global_options, common_opt
 def build_parser() -> argparse.ArgumentParser:
     """Every parser sets `handler`, a function (args, ctx) -> exit code; the window is the
     top-level default."""
-    parser = UsageParser(prog=PROG, description="Review building inspections and their photos.")
+    parser = UsageParser(
+        prog=PROG,
+        description="Review building inspections and their photos. With no COMMAND, the main "
+        "window opens on the database; the commands work in the terminal and open no window, "
+        "except `open`, which opens it on an offline bundle.",
+    )
     add_global_options(parser, suppress=False)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     gui.add_options(parser)
@@ -27,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub, parents)
     media.add_parser(sub, parents)
     database.add_parser(sub, parents)
+    desktop.add_parser(sub, parents)
     return parser
 
 

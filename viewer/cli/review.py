@@ -24,7 +24,11 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
         "to run again: records already there are not duplicated. Conflicts with verdicts "
         "recorded on the server since the export are listed and both records are kept.",
     )
-    sync.add_argument("bundle", metavar=f"FILE{BUNDLE_SUFFIX}")
+    sync.add_argument(
+        "bundle",
+        metavar=f"FILE{BUNDLE_SUFFIX}",
+        help="the bundle whose review journal (FILE.ivbundle.review beside it) is pushed",
+    )
     sync.add_argument(
         "--include-changed",
         action="store_true",

@@ -79,9 +79,27 @@ def add_media_command(
         help="leave out the originals-only run (the slow one)",
     )
     targets = media.add_argument_group("targets (with the tier)")
-    targets.add_argument("--target-first-ms", type=float, default=300.0, metavar="MS")
-    targets.add_argument("--target-grid-s", type=float, default=5.0, metavar="S")
-    targets.add_argument("--target-mb", type=float, default=40.0, metavar="MB")
+    targets.add_argument(
+        "--target-first-ms",
+        type=float,
+        default=300.0,
+        metavar="MS",
+        help="the tier run's first visible thumbnail within this (default 300)",
+    )
+    targets.add_argument(
+        "--target-grid-s",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="the tier run's whole grid within this (default 5)",
+    )
+    targets.add_argument(
+        "--target-mb",
+        type=float,
+        default=40.0,
+        metavar="MB",
+        help="at most this many MB transferred in the tier run (default 40)",
+    )
     output = media.add_argument_group("output")
     output.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     output.add_argument("--no-fail", action="store_true", help="report failed targets, exit 0")

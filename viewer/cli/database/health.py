@@ -32,8 +32,17 @@ def add_parsers(actions: Subparsers, parents: list[argparse.ArgumentParser]) -> 
         "verify-indexes", parents=parents, help="run verify_index_usage()"
     ).set_defaults(handler=run_verify_indexes)
     analyze = actions.add_parser("analyze", parents=parents, help="run analyze_query_performance()")
-    analyze.add_argument("--function", default="get_inspection_media_batch")
-    analyze.add_argument("--hours", type=positive_int, default=24)
+    analyze.add_argument(
+        "--function",
+        default="get_inspection_media_batch",
+        help="the server function to analyse (default get_inspection_media_batch)",
+    )
+    analyze.add_argument(
+        "--hours",
+        type=positive_int,
+        default=24,
+        help="how far back the query log is read (default 24)",
+    )
     analyze.set_defaults(handler=run_analyze)
 
 

@@ -23,7 +23,9 @@ def add_parsers(actions: Subparsers, parents: list[argparse.ArgumentParser]) -> 
         parents=parents,
         help="migrate to the newest schema (pre-flight, validation, audit report)",
     )
-    up.add_argument("revision", nargs="?", default="head")
+    up.add_argument(
+        "revision", nargs="?", default="head", help="target revision (default head, the newest)"
+    )
     up.set_defaults(handler=run_upgrade)
     down = actions.add_parser(
         "downgrade", parents=parents, help="roll back migrations (default: one step)"

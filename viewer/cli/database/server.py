@@ -41,8 +41,11 @@ def add_parsers(actions: Subparsers, parents: list[argparse.ArgumentParser]) -> 
         "psql",
         parents=parents,
         help="run psql on the database",
-        epilog="Arguments after -- go to psql, for example: "
-        f"{PROG} db psql -c 'SELECT * FROM validate_optimization()'",
+        description="Run psql on the database (the embedded server is started for it and "
+        "stopped after). Every argument after `psql` goes to psql.",
+        epilog="For example: "
+        f"{PROG} db psql -c 'SELECT * FROM validate_optimization()'; psql's own help: "
+        f"{PROG} db psql -- --help",
     )
     # Everything after `psql` goes to psql untouched (split_psql_args, before parsing:
     # argparse would read psql's own -c and -v as ours).
@@ -54,7 +57,11 @@ def split_psql_args(argv: list[str]) -> tuple[list[str], list[str]]:
     for i in range(len(argv) - 1):
         if argv[i] == "db" and argv[i + 1] == "psql":
             rest = argv[i + 2 :]
-            return argv[: i + 2], rest[1:] if rest[:1] == ["--"] else rest
+            if rest[:1] == ["--"]:
+                return argv[: i + 2], rest[1:]
+            if "--help" in rest:  # ours first (psql's: `db psql -- --help`); -h is psql's host
+                return [*argv[: i + 2], "--help"], []
+            return argv[: i + 2], rest
     return argv, []
 
 
