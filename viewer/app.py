@@ -26,6 +26,7 @@ from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.disk_cache import DiskThumbnailCache, app_thumbnail_root
 from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
+from viewer.words import count
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def run_offline_gui(bundle_path: Path, paths: AppPaths, screenshot: Path | None 
 def save_screenshot(window: MainWindow, path: Path) -> bool:
     ok = window.grab().save(str(path), "PNG")
     if ok:
-        print(f"screenshot saved to {path} ({window.inspections.rowCount()} inspections listed)")
+        listed = count(window.inspections.rowCount(), "inspection")
+        print(f"screenshot saved to {path} ({listed} listed)")
     else:
         print(f"inspection-viewer: could not write {path}", file=sys.stderr)
     return ok

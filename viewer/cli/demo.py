@@ -13,6 +13,7 @@ from viewer.cli.context import Context, phase_progress
 from viewer.cli.database.migrations import upgrade_quietly
 from viewer.cli.options import Subparsers, positive_int
 from viewer.console import out
+from viewer.words import count
 
 
 def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -57,8 +58,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             engine.dispose()
     out.print(
-        f"Demo data: {summary.inspections} inspections, {summary.checklist_items} checklist "
-        f"items, {summary.media} media ({summary.image_files} image files, "
+        f"Demo data: {count(summary.inspections, 'inspection')}, "
+        f"{summary.checklist_items} checklist items, {summary.media} media "
+        f"({summary.image_files} image files, "
         f"{summary.bytes_on_disk / 1e6:.0f} MB) in {summary.seconds:.1f} s; "
         f"media under {store.display}"
     )

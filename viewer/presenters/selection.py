@@ -12,6 +12,7 @@ from db.records import ALL_MEDIA, InspectionSummary, MediaItem, Scope
 from db.selection import Selection, SelectionLoader
 from viewer.presenters.thumbnail_feed import ThumbnailFeed
 from viewer.widgets.main_window import MainWindow
+from viewer.words import count
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ class SelectionPresenter:
         everything = result.media.all_media()
         if streamed and self.window.media.media() == everything[:streamed]:
             # The grid holds the first rows already: add the rest, keep what is on screen.
-            title = f"All media · {len(everything):,} photos"
+            title = f"All media · {count(len(everything), 'photo')}"
             self.window.append_media(everything[streamed:], title)
             self._show_load_status()
         else:
@@ -164,7 +165,7 @@ class SelectionPresenter:
         result = self.selection.media
         items, title, empty = scope.pick(self.selection.checklist, result.media)
         self.feed.begin()
-        self.window.show_media(items, f"{title} · {len(items):,} photos", empty)
+        self.window.show_media(items, f"{title} · {count(len(items), 'photo')}", empty)
         self._show_load_status()
         if not items:
             self._on_nothing_to_show()

@@ -34,6 +34,7 @@ from viewer.widgets.panes.checklist import ChecklistPane
 from viewer.widgets.panes.inspection_list import InspectionListPane
 from viewer.widgets.panes.media import DEFAULT_THUMBNAIL_PX, PREFETCH_ROWS, MediaPane
 from viewer.widgets.panes.startup import StartupPage
+from viewer.words import count
 
 __all__ = ["PREFETCH_ROWS", "MainWindow"]
 
@@ -291,7 +292,7 @@ class MainWindow(QMainWindow):
         )
         self.checklist.clear()
         self.media.set_media([])
-        self.media_pane.title.setText(f"{rec.media_count:,} photos")
+        self.media_pane.title.setText(count(rec.media_count, "photo"))
         self.media_pane.status.setText("Loading...")
         self.media_pane.show_message("Loading photos...")
 

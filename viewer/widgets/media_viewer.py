@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QPainter, QPixmap, QWheelEvent
+from PySide6.QtCore import QLocale, QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsPixmapItem,
@@ -22,6 +22,9 @@ from db.review.records import ReviewEntry
 from viewer.widgets.panes.review import PhotoReviewBox
 
 ZOOM_STEP = 1.25
+ZOOM_IN = QKeySequence.StandardKey.ZoomIn
+ZOOM_OUT = QKeySequence.StandardKey.ZoomOut
+FULL_SCREEN = QKeySequence.StandardKey.FullScreen
 SIDE_WIDTH = 280
 
 
@@ -82,13 +85,14 @@ class MediaViewer(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("mediaViewer")
-        self.setWindowTitle("Photo")
+        self.setWindowTitle(self.tr("Photo"))
         self.resize(1100, 760)
         self.media = tuple(media)
         self.index = index
         self.describe = describe  # storage key -> where the photo is, for people
         self.item_titles = dict(item_titles)
         self.view = PhotoView()
+        self.view.setAccessibleName(self.tr("Photo"))
         self.message = QLabel()
         self.message.setObjectName("viewerMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -120,7 +124,10 @@ class MediaViewer(QDialog):
         self.review.setVisible(False)
         side_layout.addWidget(self.review)
         hint = QLabel(
-            "← → previous / next · wheel or + - to zoom · 0 to fit · E U W flag · Esc closes"
+            self.tr(
+                "← → previous / next · wheel or + - to zoom · 0 to fit · F11 full screen · "
+                "E U W flag · Esc closes"
+            )
         )
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #707070;")
@@ -140,9 +147,9 @@ class MediaViewer(QDialog):
     def show_current(self) -> None:
         item = self.current
         self.view.clear()
-        self.message.setText("Loading...")
+        self.message.setText(self.tr("Loading..."))
         self.message.setVisible(True)
-        self.position.setText(f"Photo {self.index + 1} of {len(self.media)}")
+        self.position.setText(self.tr("Photo {0} of {1}").format(self.index + 1, len(self.media)))
         where = self.describe(item.storage_key)
         values = {
             "Caption": item.caption or "-",
@@ -179,8 +186,11 @@ class MediaViewer(QDialog):
         if media_id != self.current.id:
             return
         self.view.clear()
-        self.message.setText(f"This photo cannot be shown: {reason}")
+        self.message.setText(self.tr("This photo cannot be shown: {0}").format(reason))
         self.message.setVisible(True)
+
+    def toggle_full_screen(self) -> None:
+        self.setWindowState(self.windowState() ^ Qt.WindowState.WindowFullScreen)
 
     def step(self, delta: int) -> None:
         target = self.index + delta
@@ -198,12 +208,14 @@ class MediaViewer(QDialog):
             self.step(-self.index)
         elif key == Qt.Key.Key_End:
             self.step(len(self.media) - 1 - self.index)
-        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.view.zoom(ZOOM_STEP)
-        elif key == Qt.Key.Key_Minus:
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal) or event.matches(ZOOM_IN):
+            self.view.zoom(ZOOM_STEP)  # + and Ctrl++ alike
+        elif key == Qt.Key.Key_Minus or event.matches(ZOOM_OUT):
             self.view.zoom(1 / ZOOM_STEP)
         elif key == Qt.Key.Key_0:
             self.view.fit()
+        elif key == Qt.Key.Key_F11 or event.matches(FULL_SCREEN):
+            self.toggle_full_screen()
         elif self.review.isVisible() and event.text() and self.review.toggle(event.text()):
             pass
         else:
@@ -211,11 +223,5 @@ class MediaViewer(QDialog):
 
 
 def _size(n: int) -> str:
-    if n < 1024:
-        return f"{n:,} bytes"
-    value = float(n)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}"
+    """In the user's locale, with the unit it really is (KiB for 1024 bytes)."""
+    return QLocale().formattedDataSize(n, 1)
