@@ -51,3 +51,16 @@ def test_the_file_size_is_in_the_locale_and_in_kib(qtbot: Any) -> None:
         assert viewer.fields["File size"].text() == "464.4 KiB"
     finally:
         QLocale.setDefault(QLocale.system())
+
+
+def test_the_main_panes_have_accessible_names(qtbot: Any, tmp_path: Any) -> None:
+    from PySide6.QtCore import QSettings
+
+    from viewer.widgets.main_window import MainWindow
+
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    names = {w.accessibleName() for w in (window.table, window.tree, window.list_pane.search)} | {
+        window.list_pane.status.accessibleName()
+    }
+    assert names == {"Inspections", "Checklist", "Search inspections", "Status filter"}

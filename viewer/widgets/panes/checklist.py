@@ -29,6 +29,7 @@ class ChecklistPane(QWidget):
         self.facts.setStyleSheet("color: #404040;")
         self.tree = QTreeView()
         self.tree.setObjectName("checklistTree")
+        self.tree.setAccessibleName(self.tr("Checklist"))
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)

@@ -38,11 +38,13 @@ class InspectionListPane(QWidget):
         self._sort = InspectionSort.NEWEST
         self.search = QLineEdit()
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search reference, site or address  (Ctrl+F)")
+        self.search.setPlaceholderText(self.tr("Search reference, site or address  (Ctrl+F)"))
+        self.search.setAccessibleName(self.tr("Search inspections"))
         self.search.setClearButtonEnabled(True)
         self.status = QComboBox()
         self.status.setObjectName("statusFilter")
-        self.status.addItem("All statuses", None)
+        self.status.setAccessibleName(self.tr("Status filter"))
+        self.status.addItem(self.tr("All statuses"), None)
         for value, label in STATUS_LABELS.items():
             self.status.addItem(label, value)
         self._debounce = QTimer(self)
@@ -54,7 +56,8 @@ class InspectionListPane(QWidget):
         model.sort_requested.connect(self._on_sort)
 
         self.table = self._make_table(model)
-        self.empty = QLabel("No inspections match")
+        self.table.setAccessibleName(self.tr("Inspections"))
+        self.empty = QLabel(self.tr("No inspections match"))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setStyleSheet("color: #707070;")
         self.empty.setVisible(False)
