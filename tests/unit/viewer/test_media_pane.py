@@ -97,3 +97,9 @@ def test_thumbnails_decode_at_the_screen_pixel_ratio_on_a_hidpi_screen() -> None
     assert done.returncode == 0, done.stderr
     logical, device = map(int, done.stdout.split()[-2:])
     assert device == 2 * logical
+
+
+def test_the_grid_and_its_size_control_have_names_for_screen_readers(qtbot: Any) -> None:
+    pane = _window(qtbot).media_pane
+    assert pane.grid.accessibleName() == "Photos of the selected inspection"
+    assert pane.size_slider.accessibleName() == "Thumbnail size"

@@ -52,7 +52,7 @@ class MediaPane(QWidget):
     def __init__(self, model: MediaGridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.title = QLabel("Photos")
+        self.title = QLabel(self.tr("Photos"))
         self.title.setObjectName("mediaTitle")
         font = self.title.font()
         font.setBold(True)
@@ -67,10 +67,11 @@ class MediaPane(QWidget):
         self.grid.setItemDelegate(self.delegate)
         self.thumbnail_px = 0
         self.size_slider = self._make_size_slider()
+        self.grid.setAccessibleName(self.tr("Photos of the selected inspection"))
         self.grid.viewport().installEventFilter(self)
         self.grid.activated.connect(lambda index: self.open_requested.emit(index.row()))
         self.grid.doubleClicked.connect(lambda index: self.open_requested.emit(index.row()))
-        self.message = QLabel("Select an inspection")
+        self.message = QLabel(self.tr("Select an inspection"))
         self.message.setObjectName("mediaMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setStyleSheet("color: #707070; font-size: 14px;")
@@ -126,7 +127,8 @@ class MediaPane(QWidget):
         slider.setSingleStep(THUMBNAIL_STEP_PX)
         slider.setPageStep(THUMBNAIL_STEP_PX * 4)
         slider.setFixedWidth(110)
-        slider.setToolTip("Thumbnail size (Ctrl+wheel, Ctrl+Plus, Ctrl+Minus)")
+        slider.setToolTip(self.tr("Thumbnail size (Ctrl+wheel, Ctrl+Plus, Ctrl+Minus)"))
+        slider.setAccessibleName(self.tr("Thumbnail size"))
         slider.valueChanged.connect(self.set_thumbnail_px)
         return slider
 
