@@ -317,7 +317,10 @@ def test_cache_figures_equal_the_thumbnail_service_statistics(app, qtbot) -> Non
     )
     assert app.panel.overview.cache_bar.maximum() == cache.cap_bytes // 1024
 
-    # Reset counts the thumbnails from now on; entries and bytes are state and stay.
+    # Reset counts the thumbnails from now on; entries and bytes are state and stay. The review
+    # state of each selection loads beside its media: those must be done, or one of them lands
+    # after the reset and is counted there.
+    qtbot.waitUntil(lambda: app.controller.review.tasks.idle, timeout=WAIT_MS)
     qtbot.mouseClick(app.panel.reset_button, Qt.MouseButton.LeftButton)
     app.settled(qtbot)
     after = app.panel.figures.thumbnails

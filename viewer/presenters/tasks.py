@@ -24,6 +24,11 @@ class TaskSet:
         task.add_done_callback(self._done)
         return task
 
+    @property
+    def idle(self) -> bool:
+        """No task of this set is running."""
+        return not self._tasks
+
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and (exc := task.exception()) is not None:
