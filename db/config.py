@@ -9,16 +9,18 @@ import re
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import platformdirs
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 
 from db.errors import ConfigError
 
 APP_NAME = "inspection-viewer"
 ENV_HOME = "INSPECTION_VIEWER_HOME"
+if TYPE_CHECKING:  # SQLAlchemy loads when a URL is parsed, not with this module (fast --help)
+    from sqlalchemy.engine import URL
+
 ENV_DATABASE_URL = "INSPECTION_VIEWER_DATABASE_URL"
 ENV_MEDIA_DIR = "INSPECTION_VIEWER_MEDIA_ROOT"
 ENV_MEDIA_URL = "INSPECTION_VIEWER_MEDIA_URL"
@@ -207,6 +209,8 @@ def parse_database_url(raw: str) -> URL:
 
     Accepts the forms people paste: postgres://, postgresql://, postgresql+psycopg://.
     """
+    from sqlalchemy.exc import ArgumentError
+
     try:
         url = _parse(raw)
     except (ArgumentError, ValueError):
@@ -233,6 +237,8 @@ def _parse(raw: str) -> URL:
     """make_url, except that the credentials end at the last '@' before the host: a password
     with an unencoded '@' is still the password (SQLAlchemy would take its tail for the host,
     and show it)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(raw.strip())
     if url.host and "@" in url.host:
         extra, _, host = url.host.rpartition("@")
@@ -262,6 +268,8 @@ def mask_url(url: URL | str) -> str:
 
     A string is parsed first; text that is no URL at all goes through mask_password()."""
     if isinstance(url, str):
+        from sqlalchemy.exc import ArgumentError
+
         text = url
         try:
             url = _parse(text)

@@ -8,6 +8,13 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 
+class InspectionStatus(enum.StrEnum):
+    DRAFT = "draft"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ARCHIVED = "archived"
+
+
 class InspectionSort(enum.StrEnum):
     """The orders the list offers; each has an index and a keyset condition."""
 

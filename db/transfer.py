@@ -16,12 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, func, select
-
-from db.models import Media
 from db.progress import ProgressCallback, no_progress
 from db.storage import MediaStore, ObjectInfo, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 
 DEFAULT_PUSH_WORKERS = 8
 # The most a photo may be (the decoder refuses more); a bigger one is reported, not copied.
@@ -58,6 +60,10 @@ class StoreStatus:
 
 def database_photos(engine: Engine) -> list[StoredPhoto]:
     """Every photo file live media rows name, once per storage key."""
+    from sqlalchemy import func, select
+
+    from db.models import Media
+
     statement = (
         select(Media.storage_key, func.min(Media.sha256), func.max(Media.byte_size))
         .where(Media.deleted_at.is_(None))

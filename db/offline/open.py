@@ -7,22 +7,41 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import types as sqltypes
-from sqlalchemy.engine import URL
+from sqlalchemy.dialects.sqlite import DATETIME
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from db.offline.archive import BundleArchive
 from db.offline.cache import prune_bundle_cache
 from db.offline.format import DATABASE_NAME, BundleLimits, Manifest
-from db.offline.schema import BundleTimestamp, check_database
+from db.offline.schema import check_database, encode_timestamp
 
 if TYPE_CHECKING:
     from db.storage.bundle import BundleStore
 
 log = logging.getLogger(__name__)
+
+
+class BundleTimestamp(DATETIME):
+    """SQLite's DATETIME, binding parameters in the bundle's stored form.
+
+    The stock type drops the timezone when binding, so a bound time would compare as text
+    against a stored one of another shape (keyset paging of the inspection list does this).
+    Reading needs nothing special: datetime.fromisoformat() keeps the stored +00:00.
+    """
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        def process(value: datetime | None) -> str | None:
+            return None if value is None else encode_timestamp(value)
+
+        return process
 
 
 class OfflineBundle:

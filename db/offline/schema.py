@@ -8,9 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.dialects.sqlite import DATETIME
-from sqlalchemy.engine import Dialect
-
 from db.offline.format import FORMAT_VERSION, BundleCorruptError
 
 # Timestamps are stored as UTC text, 'YYYY-MM-DD HH:MM:SS.ffffff+00:00': fixed width, so text
@@ -116,23 +113,6 @@ def encode_timestamp(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError(f"naive datetime {value!r}: bundles store timezone-aware times only")
     return value.astimezone(UTC).strftime(_TIMESTAMP_FORMAT)
-
-
-class BundleTimestamp(DATETIME):
-    """SQLite's DATETIME, binding parameters in the bundle's stored form.
-
-    The stock type drops the timezone when binding, so a bound time would compare as text
-    against a stored one of another shape (keyset paging of the inspection list does this).
-    Reading needs nothing special: datetime.fromisoformat() keeps the stored +00:00.
-    """
-
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> Any:
-        def process(value: datetime | None) -> str | None:
-            return None if value is None else encode_timestamp(value)
-
-        return process
 
 
 def write_database(path: Path, tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:

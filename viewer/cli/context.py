@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.progress import TaskID
 
 from db.config import AppPaths
-from db.engine import Database, DatabaseTarget, check_reachable
 from db.progress import ProgressCallback
 from viewer.console import err
 from viewer.console import progress as progress_bar
+
+if TYPE_CHECKING:
+    from db.engine import Database, DatabaseTarget
 
 
 @dataclass
@@ -25,6 +28,8 @@ class Context:
     @contextlib.contextmanager
     def target(self) -> Iterator[DatabaseTarget]:
         """The database, reachable, for the duration of one command."""
+        from db.engine import check_reachable
+
         embedded = self.database.is_embedded
         if embedded and not self.paths.data_dir.exists():
             self.paths.data_dir.mkdir(parents=True)

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import dataclasses
 
-from db.engine import make_engine
 from db.errors import ConfigError
 from db.storage import open_media
 from viewer.cli.context import Context, phase_progress
@@ -35,6 +34,7 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from db.demo import DemoSpec, clear_data, database_is_empty, generate_demo
+    from db.engine import make_engine
 
     spec = DemoSpec()
     if args.inspections is not None:

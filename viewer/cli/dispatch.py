@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 
 from db.config import database_url_from_env, mask_url, resolve_paths
-from db.engine import Database
 from db.errors import UNEXPECTED, ConfigError, KnownError, user_message
 from db.folders import move_legacy_files
 from viewer import __version__
@@ -27,7 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # --help and --version end in parse_args, before the data layer (SQLAlchemy) loads.
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from db.engine import Database
+
     with CommandLogging(args.verbose or 0) as logs:
         try:
             paths = resolve_paths(

@@ -8,7 +8,6 @@ import contextlib
 from rich.table import Table
 
 from db.config import ENV_MEDIA_URL
-from db.engine import make_engine
 from db.errors import ConfigError
 from db.storage import MediaStore, open_media, open_store
 from db.transfer import DEFAULT_PUSH_WORKERS, database_photos, push, store_status
@@ -49,6 +48,8 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run_push(args: argparse.Namespace, ctx: Context) -> int:
+    from db.engine import make_engine
+
     if not args.to.lower().startswith(("s3://", "s3a://", "file://")):
         raise ConfigError("--to: give s3://bucket/prefix (or a file:// URL)")
     if args.to.rstrip("/") == ctx.paths.media_url.rstrip("/"):
@@ -80,6 +81,8 @@ def run_push(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
+    from db.engine import make_engine
+
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:

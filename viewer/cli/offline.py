@@ -7,10 +7,9 @@ import contextlib
 from pathlib import Path
 
 from db.config import os_error_text
-from db.engine import make_engine
 from db.errors import ConfigError, KnownError
-from db.models import InspectionStatus
 from db.offline import BUNDLE_SUFFIX, BundleArchive
+from db.records import InspectionStatus
 from viewer.cli import gui
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.database.health import require_newest_schema
@@ -20,6 +19,7 @@ from viewer.console import err, out
 
 
 def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
+
     export = sub.add_parser(
         "export",
         parents=parents,
@@ -74,6 +74,7 @@ def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None
 
 
 def run_export(args: argparse.Namespace, ctx: Context) -> int:
+    from db.engine import make_engine
     from db.offline import export_bundle
     from db.storage import open_media
 

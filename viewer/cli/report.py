@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.engine import make_async_engine, make_engine
-from db.metrics import QueryMetrics
 from db.offline import BUNDLE_SUFFIX
 from viewer.cli.context import Context, phase_progress
 from viewer.cli.options import PROG, Subparsers
@@ -91,6 +89,7 @@ def run_report(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _from_database(ctx: Context, request: _Request) -> list[ReportSummary]:
+    from db.engine import make_engine
     from db.review.store import DatabaseReviews
     from db.storage import open_media
     from viewer.cli.database.health import require_newest_schema
@@ -104,6 +103,8 @@ def _from_database(ctx: Context, request: _Request) -> list[ReportSummary]:
             engine.dispose()
 
         async def run(store: MediaStore) -> list[ReportSummary]:
+            from db.engine import make_async_engine
+
             engine = make_async_engine(target.url)
             try:
                 return await _load_and_write(engine, store, DatabaseReviews(engine), request)
@@ -135,6 +136,7 @@ async def _load_and_write(
 ) -> list[ReportSummary]:
     """The window's loader on `engine`, then the reports drawn in a worker thread."""
     from db.loader import MediaBatchLoader
+    from db.metrics import QueryMetrics
     from viewer.report import load_report_inspections, plan_targets, report_job
     from viewer.report.review import review_from
 

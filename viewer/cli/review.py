@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from db.engine import make_engine
 from db.errors import ConfigError
 from db.offline import BUNDLE_SUFFIX
 from db.offline.journal import journal_path
@@ -38,6 +37,7 @@ def add_parser(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run_sync(args: argparse.Namespace, ctx: Context) -> int:
+    from db.engine import make_engine
     from db.review.sync import sync_bundle
 
     bundle = Path(args.bundle).expanduser().resolve()

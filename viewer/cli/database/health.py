@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.table import Table
-from sqlalchemy import Connection, text
 
-from db import migrate
-from db.engine import make_engine
 from db.errors import KnownError
 from db.storage import open_media
 from viewer.cli.context import Context
 from viewer.cli.options import PROG, Subparsers, positive_int
 from viewer.console import out
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
 
 T = TypeVar("T")
 
@@ -60,6 +61,8 @@ def print_checks(title: str, rows: list[tuple[str, str, str]]) -> None:
 def require_newest_schema(conn: Connection) -> None:
     """A KnownError naming the command to run unless the database is at the newest schema (a
     query on a missing table would otherwise be the user's first news of it)."""
+    from db import migrate
+
     current = migrate.current_revision(conn)
     head = migrate.head_revision()
     if current == head:
@@ -81,6 +84,8 @@ def require_newest_schema(conn: Connection) -> None:
 
 def _on_migrated(ctx: Context, query: Callable[[Connection], T]) -> T:
     """Run one read-only query function on a database at the newest schema."""
+    from db.engine import make_engine
+
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
@@ -92,6 +97,11 @@ def _on_migrated(ctx: Context, query: Callable[[Connection], T]) -> T:
 
 
 def run_status(args: argparse.Namespace, ctx: Context) -> int:
+    from sqlalchemy import text
+
+    from db import migrate
+    from db.engine import make_engine
+
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from db import deploy, migrate
 from db.config import mask_url
-from db.engine import DatabaseTarget, make_engine
 from viewer.cli.context import Context
 from viewer.cli.database.health import print_checks
 from viewer.cli.options import PROG, Subparsers
 from viewer.console import err, out
 from viewer.console import progress as progress_bar
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from db import deploy, migrate
+    from db.engine import DatabaseTarget
 
 
 def add_parsers(actions: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -49,6 +52,8 @@ def run_downgrade(args: argparse.Namespace, ctx: Context) -> int:
 
 def upgrade_quietly(engine: Engine, ctx: Context, target: DatabaseTarget) -> None:
     """Bring the schema to head if it is behind, without the tables `db upgrade` prints."""
+    from db import migrate
+
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
     if current != migrate.head_revision():
@@ -56,6 +61,8 @@ def upgrade_quietly(engine: Engine, ctx: Context, target: DatabaseTarget) -> Non
 
 
 def _migrate(action: str, revision: str, ctx: Context) -> int:
+    from db.engine import make_engine
+
     with ctx.target() as target:
         engine = make_engine(target.url)
         try:
@@ -96,6 +103,8 @@ def _rollback_hint(ctx: Context, target: DatabaseTarget) -> Callable[[str], str]
 def _run_migration(
     action: str, revision: str, engine: Engine, ctx: Context, target: DatabaseTarget
 ) -> deploy.AuditReport:
+    from db import deploy
+
     hint = _rollback_hint(ctx, target)
     with progress_bar() as progress:
         task = progress.add_task(f"db {action} {revision}", total=None)

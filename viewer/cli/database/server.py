@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 from db.config import libpq_url, mask_url
-from db.embedded import bundled_bin, running_postmaster_pid, stop_server
 from db.errors import ConfigError, KnownError
 from viewer.cli.context import Context
 from viewer.cli.options import PROG, Subparsers
@@ -84,6 +83,8 @@ def run_start(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_stop(args: argparse.Namespace, ctx: Context) -> int:
+    from db.embedded import stop_server
+
     _embedded_only(ctx, "stop")
     if stop_server(ctx.paths.pgdata):
         out.print(f"stopped the embedded server in {ctx.paths.pgdata}", markup=False)
@@ -93,6 +94,8 @@ def run_stop(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def run_url(args: argparse.Namespace, ctx: Context) -> int:
+    from db.embedded import running_postmaster_pid
+
     if not ctx.database.is_embedded:
         url = ctx.database.open().url
         shown = libpq_url(url) if args.show_password else mask_url(url)
@@ -112,6 +115,8 @@ def run_url(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _psql_binary(embedded: bool) -> str:
+    from db.embedded import bundled_bin
+
     bundled = bundled_bin("psql")
     system = shutil.which("psql")
     # The bundled client matches the embedded server's major version; a team's server gets
