@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.performance_panel: QDockWidget | None = None
         self._scope_from_user = True  # False while show_checklist() picks "All media"
-        self.setWindowTitle("Inspection Viewer")
+        self.setWindowTitle(self.tr("Inspection Viewer"))
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
         self.checklist = ChecklistTreeModel(self)
@@ -127,7 +127,7 @@ class MainWindow(QMainWindow):
             act.triggered.connect(slot)
             return act
 
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
         self.open_database_action = action(
             "Open &Database URL...", None, self.open_database_requested
         )
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(action("&Quit", QKeySequence.StandardKey.Quit, self.close))
 
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
         self.refresh_action = action("&Refresh", "F5", self.refresh_requested)
         view_menu.addAction(self.refresh_action)
         view_menu.addAction(action("&Find", QKeySequence.StandardKey.Find, self.focus_search))
@@ -166,7 +166,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.performance_action)
         self.view_menu = view_menu
 
-        self.help_menu = help_menu = self.menuBar().addMenu("&Help")
+        self.help_menu = help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(action("&About Inspection Viewer", None, self._about))
 
     def add_performance_panel(self, panel: QDockWidget) -> None:
@@ -275,11 +275,11 @@ class MainWindow(QMainWindow):
         self.checklist_banner.setVisible(False)
         self.media_pane.banner.setVisible(False)
         if rec is None:
-            self.inspection_title.setText("No inspection selected")
+            self.inspection_title.setText(self.tr("No inspection selected"))
             self.inspection_facts.setText("")
             self.checklist.clear()
             self.media.set_media([])
-            self.media_pane.title.setText("Photos")
+            self.media_pane.title.setText(self.tr("Photos"))
             self.media_pane.status.setText("")
             self.media_pane.show_message("Select an inspection")
             return
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
         self.checklist.clear()
         self.media.set_media([])
         self.media_pane.title.setText(count(rec.media_count, "photo"))
-        self.media_pane.status.setText("Loading...")
+        self.media_pane.status.setText(self.tr("Loading..."))
         self.media_pane.show_message("Loading photos...")
 
     def show_checklist(self, entries: Sequence[ChecklistEntry]) -> None:

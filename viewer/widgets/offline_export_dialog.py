@@ -64,7 +64,7 @@ class OfflineExportDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Take Offline")
+        self.setWindowTitle(self.tr("Take Offline"))
         self.setMinimumWidth(460)
         self._job = job
         self._describe = describe
@@ -74,7 +74,7 @@ class OfflineExportDialog(QDialog):
 
         self.description = QLabel(description)
         self.description.setWordWrap(True)
-        self.phase = QLabel("Starting...")
+        self.phase = QLabel(self.tr("Starting..."))
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.outcome = QLabel()
@@ -102,7 +102,7 @@ class OfflineExportDialog(QDialog):
     def cancel(self) -> None:
         if self.is_running():
             self._cancel.set()
-            self.phase.setText("Cancelling...")
+            self.phase.setText(self.tr("Cancelling..."))
             self.buttons.setEnabled(False)
 
     def wait(self, timeout_s: float | None = None) -> bool:
@@ -163,7 +163,7 @@ class OfflineExportDialog(QDialog):
             self.export_failed.emit(message)
 
     def _show_result(self, text: str, error: bool = False) -> None:
-        self.phase.setText("Done" if not error else "Failed")
+        self.phase.setText(self.tr("Done") if not error else "Failed")
         self.outcome.setText(text)
         self.outcome.setStyleSheet("color: #b3261e;" if error else "")
         self.outcome.setVisible(True)

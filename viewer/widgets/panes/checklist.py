@@ -15,7 +15,7 @@ from viewer.widgets.panes.startup import ErrorBanner
 class ChecklistPane(QWidget):
     def __init__(self, model: ChecklistTreeModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel("No inspection selected")
+        self.title = QLabel(self.tr("No inspection selected"))
         self.title.setObjectName("inspectionTitle")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.3)

@@ -110,7 +110,7 @@ class ReviewPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewPane")
-        self.target = QLabel("Select a checklist item to review it")
+        self.target = QLabel(self.tr("Select a checklist item to review it"))
         self.target.setWordWrap(True)
         self.target.setStyleSheet("font-weight: bold;")
         row = QHBoxLayout()
@@ -123,11 +123,11 @@ class ReviewPane(QWidget):
         self.state.setWordWrap(True)
         self.state.setObjectName("reviewState")
         actions = QHBoxLayout()
-        save = QPushButton("Save comment")
+        save = QPushButton(self.tr("Save comment"))
         save.clicked.connect(lambda: self.comment_saved.emit(self.comment.toPlainText()))
-        history = QPushButton("History...")
+        history = QPushButton(self.tr("History..."))
         history.clicked.connect(self.history_requested)
-        nxt = QPushButton("Next unreviewed (N)")
+        nxt = QPushButton(self.tr("Next unreviewed (N)"))
         nxt.clicked.connect(self.next_unreviewed_requested)
         for button in (save, history, nxt):
             actions.addWidget(button)
@@ -138,10 +138,10 @@ class ReviewPane(QWidget):
         self.filter.currentIndexChanged.connect(
             lambda _i: self.filter_changed.emit(self.filter.currentData())
         )
-        self.decision = QLabel("Inspection: no decision yet")
+        self.decision = QLabel(self.tr("Inspection: no decision yet"))
         self.decision.setWordWrap(True)
         decide = QHBoxLayout()
-        decide.addWidget(QLabel("Show:"))
+        decide.addWidget(QLabel(self.tr("Show:")))
         decide.addWidget(self.filter, 1)
         for value, label in (("approved", "Approve"), ("changes_requested", "Request changes")):
             button = QPushButton(label)
@@ -189,7 +189,7 @@ class ReviewPane(QWidget):
 
     def show_decision(self, entry: ReviewEntry | None) -> None:
         if entry is None:
-            self.decision.setText("Inspection: no decision yet")
+            self.decision.setText(self.tr("Inspection: no decision yet"))
             return
         summary = f": {entry.record.comment}" if entry.record.comment else ""
         self.decision.setText(f"Inspection {describe(entry)}{summary}")
@@ -226,7 +226,7 @@ class PhotoReviewBox(QWidget):
         self.state.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("Review"))
+        layout.addWidget(QLabel(self.tr("Review")))
         layout.addLayout(row)
         layout.addWidget(self.comment)
         layout.addWidget(self.state)

@@ -25,7 +25,7 @@ class StartupPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message = QLabel("Starting...")
+        self.message = QLabel(self.tr("Starting..."))
         self.message.setObjectName("startupMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -46,7 +46,7 @@ class StartupPage(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setStyleSheet("color: #606060;")
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(self.tr("Retry"))
         self.retry.setDefault(True)
         self.retry.clicked.connect(self.retry_requested)
         # A fixed-width column in the middle: wrapped labels need a width to wrap at.
@@ -73,7 +73,7 @@ class StartupPage(QWidget):
             widget.setVisible(False)
 
     def show_error(self, text: str) -> None:
-        self.message.setText("Inspection Viewer could not open the database")
+        self.message.setText(self.tr("Inspection Viewer could not open the database"))
         self.progress.setVisible(False)
         self.error.setText(text)
         for widget in (self.error, self.hint, self.retry):
@@ -103,7 +103,7 @@ class ErrorBanner(QWidget):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry = QPushButton("Retry")
+        self.retry = QPushButton(self.tr("Retry"))
         self.retry.clicked.connect(self.retry_requested)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)

@@ -77,7 +77,7 @@ class OverviewTab(QScrollArea):
         self.setWidget(page)
 
     def _latency_box(self) -> QGroupBox:
-        self.latency_box = QGroupBox("Latency")
+        self.latency_box = QGroupBox(self.tr("Latency"))
         latency_layout = QVBoxLayout(self.latency_box)
         self.latency_model = self.bindings.table("latency.rows", LatencyTableModel(self))
         self.latency_table = table_view(self.latency_model, stretch=0)
@@ -92,7 +92,7 @@ class OverviewTab(QScrollArea):
         return self.latency_box
 
     def _cache_box(self) -> QGroupBox:
-        cache_box = QGroupBox("Thumbnail cache")
+        cache_box = QGroupBox(self.tr("Thumbnail cache"))
         cache_layout = QVBoxLayout(cache_box)
         self.cache_bar = QProgressBar()
         self.cache_bar.setObjectName("cacheBar")
@@ -125,7 +125,7 @@ class OverviewTab(QScrollArea):
         return cache_box
 
     def _resilience_box(self) -> QGroupBox:
-        resilience_box = QGroupBox("Resilience")
+        resilience_box = QGroupBox(self.tr("Resilience"))
         resilience = QGridLayout(resilience_box)
         resilience.setHorizontalSpacing(14)
         self.resilience_labels: dict[str, QLabel] = {}

@@ -176,13 +176,13 @@ class PerformancePanel(QDockWidget):
 
     def _build_footer(self) -> QHBoxLayout:
         footer = QHBoxLayout()
-        self.copy_button = QPushButton("Copy JSON")
+        self.copy_button = QPushButton(self.tr("Copy JSON"))
         self.copy_button.setObjectName("copyJson")
         self.copy_button.clicked.connect(self.copy_json)
-        self.save_button = QPushButton("Save JSON…")
+        self.save_button = QPushButton(self.tr("Save JSON…"))
         self.save_button.setObjectName("saveJson")
         self.save_button.clicked.connect(self._ask_save_json)
-        self.reset_button = QPushButton("Reset counters")
+        self.reset_button = QPushButton(self.tr("Reset counters"))
         self.reset_button.setObjectName("resetCounters")
         self.reset_button.clicked.connect(self.reset_counters)
         for button in (self.copy_button, self.save_button, self.reset_button):
@@ -265,7 +265,7 @@ class PerformancePanel(QDockWidget):
             self._show_server(ServerReport.unavailable("No database server for this window."))
             return
         self.server_tab.server_button.setEnabled(False)
-        self.server_tab.server_status.setText("Asking the database server…")
+        self.server_tab.server_status.setText(self.tr("Asking the database server…"))
         self._server_task = asyncio.ensure_future(self._fetch_server(self._provider))
 
     async def _fetch_server(self, provider: ServerProvider) -> None:
@@ -299,7 +299,7 @@ class PerformancePanel(QDockWidget):
 
     def copy_json(self) -> None:
         QApplication.clipboard().setText(self.export_json())
-        self.export_status.setText("Copied")
+        self.export_status.setText(self.tr("Copied"))
 
     def save_json(self, path: Path) -> None:
         path.write_text(self.export_json() + "\n", encoding="utf-8")

@@ -82,7 +82,7 @@ class ServerTab(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         row = QHBoxLayout()
-        self.server_button = QPushButton("Refresh")
+        self.server_button = QPushButton(self.tr("Refresh"))
         self.server_button.setObjectName("serverRefresh")
         self.server_button.setToolTip(
             "Ask the database server (these queries are not counted as actions)"
