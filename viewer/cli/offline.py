@@ -16,6 +16,7 @@ from viewer.cli.database.health import require_newest_schema
 from viewer.cli.gui import screenshot_path
 from viewer.cli.options import PROG, Subparsers
 from viewer.console import err, out
+from viewer.words import count
 
 
 def add_parsers(sub: Subparsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -115,9 +116,9 @@ def run_export(args: argparse.Namespace, ctx: Context) -> int:
         finally:
             engine.dispose()
     out.print(
-        f"Bundle {summary.path}: {summary.inspections} inspection"
-        f"{'s' if summary.inspections != 1 else ''}, {summary.checklist_items:,} checklist "
-        f"items, {summary.media:,} photos ({summary.media_files:,} files, "
+        f"Bundle {summary.path}: {count(summary.inspections, 'inspection')}, "
+        f"{count(summary.checklist_items, 'checklist item')}, "
+        f"{count(summary.media, 'photo')} ({count(summary.media_files, 'file')}, "
         f"{summary.media_bytes / 1e6:.1f} MB; {summary.thumbnails:,} thumbnails), "
         f"{summary.bundle_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s",
         markup=False,

@@ -20,14 +20,15 @@ from viewer.presenters.report import ReportExport
 from viewer.presenters.session import DataSource
 from viewer.widgets.main_window import MainWindow
 from viewer.widgets.offline_export_dialog import OfflineExportDialog, ask_bundle_path
+from viewer.words import count
 
 
 def describe_export(summary: object) -> str:
     """The sentence the export dialog ends with."""
     assert isinstance(summary, ExportSummary)
     text = (
-        f"Saved {summary.path.name}: {summary.inspections} inspection"
-        f"{'s' if summary.inspections != 1 else ''}, {summary.media:,} photos, "
+        f"Saved {summary.path.name}: {count(summary.inspections, 'inspection')}, "
+        f"{count(summary.media, 'photo')}, "
         f"{summary.bundle_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s."
     )
     if summary.unavailable:

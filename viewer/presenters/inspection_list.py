@@ -13,6 +13,7 @@ from db.queries import list_inspections
 from db.records import InspectionPage, InspectionQuery, InspectionSummary
 from viewer.presenters.tasks import TaskSet, error_text
 from viewer.widgets.main_window import MainWindow
+from viewer.words import count
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,10 @@ class InspectionListPresenter:
         self._next_key = page.next_key
         self.window.show_inspections(page.rows, has_more=page.next_key is not None)
         self.window.show_status(
-            f"{len(page.rows):,}{'+' if page.next_key else ''} inspections", 5000
+            f"{len(page.rows):,}+ inspections"
+            if page.next_key
+            else count(len(page.rows), "inspection"),
+            5000,
         )
         if not page.rows:
             self.window.show_inspection(None)

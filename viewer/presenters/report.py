@@ -28,6 +28,7 @@ from viewer.report import (
 from viewer.report.review import review_from
 from viewer.widgets.main_window import MainWindow
 from viewer.widgets.offline_export_dialog import OfflineExportDialog
+from viewer.words import count
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def describe_report(result: object) -> str:
     for summary in result:
         missing = f", {summary.unavailable} unavailable" if summary.unavailable else ""
         parts.append(
-            f"Saved {summary.path.name}: {summary.pages} pages, {summary.photos:,} photos"
+            f"Saved {summary.path.name}: {count(summary.pages, 'page')}, "
+            f"{count(summary.photos, 'photo')}"
             f"{missing}, {summary.bytes / 1e6:.1f} MB in {summary.seconds:.1f} s."
         )
     return " ".join(parts)
