@@ -128,7 +128,9 @@ class S3Store(MediaStore):
         self._tier_writes = tier_writes
         self._tier_present: set[tuple[int, str]] = set()
         self._tier_absent: dict[tuple[int, str], float] = {}
-        self._writer = TierWriter(self._publish)
+        self._writer: TierWriter[tuple[int, str, bytes]] = TierWriter(
+            self._publish, lambda item: len(item[2])
+        )
 
     # --- MediaStore -----------------------------------------------------------------------
 
