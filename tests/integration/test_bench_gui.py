@@ -22,6 +22,7 @@ from viewer import app as gui_app
 from viewer.bench.gui import harness, options
 from viewer.bench.gui.report import MARKDOWN_BEGIN, MARKDOWN_END
 from viewer.bench.gui.results import SCENARIOS
+from viewer.bench.media import run as media_run
 from viewer.cli import bench as bench_cli
 from viewer.cli.context import Context
 from viewer.cli.parser import build_parser
@@ -171,4 +172,5 @@ def test_the_window_is_built_as_the_app_builds_it() -> None:
     """viewer.bench may not import viewer.app (the same layer): the copies must agree."""
     assert harness.WINDOW_SIZE == gui_app.WINDOW_SIZE
     assert harness.GIL_SWITCH_INTERVAL_S == gui_app.GIL_SWITCH_INTERVAL_S
+    assert media_run.GIL_SWITCH_INTERVAL_S == gui_app.GIL_SWITCH_INTERVAL_S
     assert options.DEFAULT_CACHE_MB == gui_app.DEFAULT_CACHE_MB

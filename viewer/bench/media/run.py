@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
@@ -18,15 +19,16 @@ from db.errors import ConfigError
 from db.progress import ProgressCallback
 from db.storage.s3 import make_client
 from db.storage.s3_config import S3Credentials, S3Location, is_s3_url, s3_location
+from viewer.bench.machine import load_average
 from viewer.bench.media.report import PASS, evaluate, table, targets_table, write_json
 from viewer.bench.media.runner import (
     ORIGINALS,
     TIER,
     TIER_BUILD,
+    TITLES,
     WARM,
     RunResult,
     Setup,
-    machine_load,
     make_photos,
     proxied,
     proxy_for,
@@ -36,6 +38,10 @@ from viewer.bench.media.runner import (
 )
 from viewer.bench.seaweed import SeaweedServer
 from viewer.console import err, out
+
+# As viewer/app.py's tune_interpreter (tests/integration/test_bench_gui.py checks they agree):
+# the client is measured with the interpreter the app runs with.
+GIL_SWITCH_INTERVAL_S = 0.001
 
 # Opens a progress display for the block it guards (the CLI's phase_progress).
 ProgressDisplay = Callable[[], AbstractContextManager[ProgressCallback]]
@@ -48,6 +54,8 @@ def run(args: argparse.Namespace, media_url: str, phase_progress: ProgressDispla
     app = QGuiApplication.instance() or QGuiApplication(["inspection-viewer-bench"])
     started = time.monotonic()
     with ExitStack() as stack:
+        stack.callback(sys.setswitchinterval, sys.getswitchinterval())
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
         folder = Path(stack.enter_context(scratch_folder()))
         with phase_progress() as report:
             photos = make_photos(args.photos, folder / "pool", report)
@@ -73,13 +81,17 @@ def run(args: argparse.Namespace, media_url: str, phase_progress: ProgressDispla
             runs.append(run_scenario(name, setup, photos, cache, tier_writes=name == TIER_BUILD))
     del app
     targets = evaluate(runs, args.target_first_ms, args.target_grid_s, args.target_mb)
-    load = machine_load()
+    load = load_average()
     out.print(
         f"{args.photos:,} photos ({photos.total_bytes / 1e6:,.0f} MB of originals), "
         f"RTT {args.rtt_ms:g} ms, {args.bandwidth_mbit:g} Mbit/s, fetch cap {args.fetch_cap}, "
         f"machine load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
     )
     out.print(table(runs))
+    out.print(
+        "CPU time taken by the host (steal) during each run: "
+        + ", ".join(f"{TITLES[r.name]} {_pct(r.cpu_steal_pct)}" for r in runs)
+    )
     out.print(targets_table(targets))
     if args.json is not None:
         meta = {
@@ -97,6 +109,10 @@ def run(args: argparse.Namespace, media_url: str, phase_progress: ProgressDispla
         write_json(args.json, meta, runs, targets)
         out.print(f"JSON: {args.json}", markup=False)
     return all(t.status == PASS for t in targets)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}%"
 
 
 def _bucket(media_url: str, folder: Path, stack: ExitStack) -> S3Location:

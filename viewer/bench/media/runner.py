@@ -9,7 +9,6 @@ distinct file (a unique tail after the JPEG's end), so nothing is shared between
 from __future__ import annotations
 
 import hashlib
-import os
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from db.progress import ProgressCallback
 from db.storage import LocalStore
 from db.storage.s3 import S3Store
 from db.storage.s3_config import S3Location
+from viewer.bench.machine import StealMeter
 from viewer.bench.proxy import LOOPBACK, DelayProxy, Upstream
 from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.service import GRID_SIZE, ThumbnailRequest, ThumbnailService
@@ -66,6 +66,7 @@ class RunResult:
     cache_cap_bytes: int
     tier_hits: int
     tier_published: int
+    cpu_steal_pct: float | None = None  # of the machine's CPU time, taken by the host
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ def run_scenario(
     service.thumbnail_ready.connect(ready)
     service.thumbnail_failed.connect(broken)
     before = setup.proxy.stats.bytes_to_client + setup.proxy.stats.bytes_to_server
+    steal = StealMeter()
     started = time.perf_counter()
     try:
         for index, photo in enumerate(photos.photos):
@@ -167,6 +169,7 @@ def run_scenario(
             timeout.start(int(RUN_TIMEOUT_S * 1000))
             loop.exec()
         transferred = setup.proxy.stats.bytes_to_client + setup.proxy.stats.bytes_to_server
+        stolen = steal.percent()
         if tier_writes:  # the tier is complete before the next client starts
             store.drain_tier(TIER_DRAIN_S)
     finally:
@@ -196,15 +199,12 @@ def run_scenario(
         cache_cap_bytes=cache.max_bytes,
         tier_hits=stats.tier_hits,
         tier_published=stats.tier_published,
+        cpu_steal_pct=stolen,
     )
 
 
 def _ms(moment: float | None, started: float) -> float | None:
     return None if moment is None else (moment - started) * 1000
-
-
-def machine_load() -> tuple[float, float, float]:
-    return os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
 
 
 def scratch_folder() -> tempfile.TemporaryDirectory[str]:
