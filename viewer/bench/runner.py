@@ -21,6 +21,7 @@ from db.config import libpq_url, mask_url
 from db.engine import CONNECT_TIMEOUT_S
 from db.progress import ProgressCallback, no_progress
 from viewer.bench.dataset import Dataset, scratch_dataset
+from viewer.bench.machine import load_average
 from viewer.bench.measure import measure_all
 from viewer.bench.results import BenchConfig, BenchReport, ThumbnailsResult
 from viewer.bench.targets import evaluate
@@ -49,7 +50,7 @@ def run_benchmark(
         rtts = asyncio.run(measure_all(dataset, config, report))
         server_side = _server_side(dataset)
         thumbnails = _thumbnails(dataset, config, report)
-    machine["load_average_at_end"] = _load_average()
+    machine["load_average_at_end"] = list(load_average())
     result = BenchReport(
         command=command,
         started_at=started_at,
@@ -87,13 +88,8 @@ def machine_info() -> dict[str, Any]:
         "psycopg": psycopg.__version__,
         "libpq": _libpq_version(),
         # Other work on the machine slows every strategy; these say how busy it was.
-        "load_average_at_start": _load_average(),
+        "load_average_at_start": list(load_average()),
     }
-
-
-def _load_average() -> list[float]:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return [round(v, 2) for v in load]
 
 
 def _libpq_version() -> str:

@@ -126,6 +126,7 @@ class RunResult:
     thumbnails: dict[str, int]  # the service's counters during the run
     stalls: tuple[StallSample, ...] = ()
     notes: tuple[str, ...] = ()
+    cpu_steal_pct: float | None = None  # of the machine's CPU time, taken by the host
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from viewer.bench.gui.harness import WINDOW_SIZE, qt_application
 from viewer.bench.gui.results import GuiConfig, GuiReport, RunResult
 from viewer.bench.gui.scenarios import run_all, titles
 from viewer.bench.gui.targets import evaluate
+from viewer.bench.machine import load_average
 from viewer.bench.runner import machine_info
 
 ProgressBar = Callable[[], contextlib.AbstractContextManager[ProgressCallback]]
@@ -54,7 +55,7 @@ def run_gui_benchmark(
             )
         runs, qt = _measure(dataset, config, say)
     machine.update(qt)
-    machine["load_average_at_end"] = [round(v, 2) for v in _load_average()]
+    machine["load_average_at_end"] = list(load_average())
     report = GuiReport(
         command=command,
         started_at=started_at,
@@ -95,10 +96,6 @@ def _measure(
             "thumbnail_workers": config.workers or os.cpu_count() or 2,
         }
     return runs, qt
-
-
-def _load_average() -> tuple[float, float, float]:
-    return os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
 
 
 def _dataset_info(dataset: GuiDataset, config: GuiConfig) -> dict[str, Any]:

@@ -13,7 +13,6 @@ the app's caches, not the disk.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Callable
 
@@ -31,6 +30,7 @@ from viewer.bench.gui.results import (
     ScrollFigures,
     StallSample,
 )
+from viewer.bench.machine import StealMeter, load_average
 
 Say = Callable[[str], None]
 THUMBNAIL_COUNTERS = (
@@ -199,11 +199,13 @@ class Measurement:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.load_average = (0.0, 0.0, 0.0)
+        self.steal = StealMeter()
         self.counters: dict[str, int] = {}
 
     def start(self) -> float:
         probes = self.session.probes
-        self.load_average = _load_average()
+        self.load_average = load_average()
+        self.steal.start()
         self.counters = _thumbnail_counters(self.session)
         probes.memory.start()
         probes.loads.start()
@@ -236,6 +238,7 @@ class Measurement:
             inspection=shown.reference,
             photos=shown.photos,
             load_average=self.load_average,
+            cpu_steal_pct=self.steal.percent(),
             heartbeat=heartbeat,
             first_rows_ms=paint.since_selection_ms(paint.rows_at),
             all_rows_ms=paint.since_selection_ms(paint.all_rows_at),
@@ -248,11 +251,6 @@ class Measurement:
             stalls=stalls,
             notes=tuple(notes),
         )
-
-
-def _load_average() -> tuple[float, float, float]:
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return (round(load[0], 2), round(load[1], 2), round(load[2], 2))
 
 
 def _thumbnail_counters(session: Session) -> dict[str, int]:
@@ -274,5 +272,6 @@ def summary_line(r: RunResult) -> str:
         f"first thumbnail {ms(r.first_visible_ms)}, all visible {ms(r.all_visible_ms)}; "
         f"statements {list(r.loads.statements)}; peak RSS {r.memory.peak_mb:,.0f} MB; "
         f"load average {r.load_average[0]:.2f}"
+        + ("" if r.cpu_steal_pct is None else f", CPU taken by the host {r.cpu_steal_pct:.0f}%")
     )
     return text + "".join(f" ({note})" for note in r.notes)
