@@ -123,6 +123,17 @@ class MediaStore(ABC):
         tier in the bucket). Blocking. None: decode the original."""
         return None
 
+    def ready_thumbnail_data(self, sha256: str, size_px: int) -> bytes | None:
+        """The bytes of `ready_thumbnail` (a remote store fetches them into memory and keeps
+        its local copy in the background, off the caller's path). Blocking."""
+        path = self.ready_thumbnail(sha256, size_px)
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:  # gone or unreadable: the original is still there to decode
+            return None
+
     def tier_size(self, size_px: int) -> int | None:
         """The size of the team thumbnail tier's thumbnails that serve `size_px` (a remote
         store keeps one in the bucket); None: this store has no tier."""

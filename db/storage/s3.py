@@ -61,6 +61,9 @@ MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 # A tier object found absent is not asked for again this long (another client may add it).
 TIER_ABSENT_TTL_S = 60.0
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+# Fetched tier thumbnails waiting to be written to the local cache, at most.
+KEEPER_BYTES = 32 * 1024 * 1024
+KEEPER_NICENESS = 15
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -131,6 +134,16 @@ class S3Store(MediaStore):
         self._writer: TierWriter[tuple[int, str, bytes]] = TierWriter(
             self._publish, lambda item: len(item[2])
         )
+        # Writes fetched tier thumbnails to the local cache: one thread, nicer than the
+        # workers waiting for thumbnails (past its byte cap a thumbnail is not kept, and is
+        # fetched again next time).
+        self._keeper: TierWriter[tuple[str, bytes]] = TierWriter(
+            self._keep,
+            lambda item: len(item[1]),
+            threads=1,
+            max_bytes=KEEPER_BYTES,
+            niceness=KEEPER_NICENESS,
+        )
 
     # --- MediaStore -----------------------------------------------------------------------
 
@@ -148,21 +161,7 @@ class S3Store(MediaStore):
         if cached is not None and (max_bytes is None or cached.stat().st_size <= max_bytes):
             return cached.read_bytes()
 
-        def fetch() -> bytes:
-            result = obstore.get(self._client, key)
-            size = int(result.meta["size"])
-            if max_bytes is not None and size > max_bytes:
-                raise MediaTooLarge(
-                    key,
-                    f"File of {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit",
-                )
-            data = bytes(result.bytes())
-            self._count(received=len(data))
-            if len(data) != size:
-                raise self._cut_short(key, len(data), size)
-            return data
-
-        return self._call(key, fetch)
+        return self._call(key, lambda: self._fetch(key, max_bytes))
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         if start < 0 or length < 0:
@@ -183,6 +182,15 @@ class S3Store(MediaStore):
 
     def ready_thumbnail(self, sha256: str, size_px: int) -> Path | None:
         """The tier's thumbnail of this photo, if the bucket has one that serves `size_px`."""
+        return self._from_tier(sha256, size_px, lambda key: self._cached(key, TIER_MAX_BYTES))
+
+    def ready_thumbnail_data(self, sha256: str, size_px: int) -> bytes | None:
+        """As ready_thumbnail, in memory: a fetched one is written to the local cache by a
+        background thread (a file created and renamed per thumbnail cost the grid ~1 ms each
+        on ext4, in the worker that was waiting for it)."""
+        return self._from_tier(sha256, size_px, self._tier_bytes)
+
+    def _from_tier(self, sha256: str, size_px: int, fetch: Callable[[str], T]) -> T | None:
         px = tier_size_for(size_px)
         if px is None or not self._tier_reads or not _SHA256.fullmatch(sha256):
             return None
@@ -192,7 +200,7 @@ class S3Store(MediaStore):
             if seen is not None and time.monotonic() - seen < TIER_ABSENT_TTL_S:
                 return None
         try:
-            path = self._cached(key, TIER_MAX_BYTES)
+            found = fetch(key)
         except MediaMissing:
             with self._lock:
                 self._tier_absent[(px, sha256)] = time.monotonic()
@@ -207,7 +215,18 @@ class S3Store(MediaStore):
         with self._lock:
             self._tier_present.add((px, sha256))
             self._tier_hits += 1
-        return path
+        return found
+
+    def _tier_bytes(self, key: str) -> bytes:
+        cached = self.cache.get(key)
+        if cached is not None:
+            try:
+                return cached.read_bytes()
+            except OSError:  # removed behind our back: fetch it again
+                pass
+        data = self._call(key, lambda: self._fetch(key, TIER_MAX_BYTES))
+        self._keeper.submit((key, data))
+        return data
 
     def tier_size(self, size_px: int) -> int | None:
         return tier_size_for(size_px)
@@ -260,6 +279,7 @@ class S3Store(MediaStore):
 
     def close(self) -> None:
         self._writer.close()
+        self._keeper.close()
 
     def stats(self) -> S3Stats:
         with self._lock:
@@ -356,6 +376,28 @@ class S3Store(MediaStore):
                 raise self._cut_short(key, received, size)
             os.replace(partial, final)
         return final
+
+    def _fetch(self, key: str, max_bytes: int | None) -> bytes:
+        """One GET into memory (inside `_call`)."""
+        result = obstore.get(self._client, key)
+        size = int(result.meta["size"])
+        if max_bytes is not None and size > max_bytes:
+            raise MediaTooLarge(
+                key, f"File of {size / 1e6:.0f} MB is over the {max_bytes / 1e6:.0f} MB limit"
+            )
+        data = bytes(result.bytes())
+        self._count(received=len(data))
+        if len(data) != size:
+            raise self._cut_short(key, len(data), size)
+        return data
+
+    def _keep(self, item: tuple[str, bytes]) -> None:
+        """In the keeper's thread: a fetched tier thumbnail into the local cache."""
+        key, data = item
+        try:
+            self.cache.add(key, data)
+        except (OSError, StorageError) as exc:
+            log.debug("thumbnail tier: %s not kept locally: %s", key, exc)
 
     def _cut_short(self, key: str, received: int, size: int) -> StoreUnreachable:
         return StoreUnreachable(

@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from db.threads import lower_thread_priority
+
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
@@ -23,6 +25,8 @@ Item = TypeVar("Item")
 DEFAULT_THREADS = 4
 # About 6,000 grid thumbnails (10 KB each) or 1,500 of the largest tier size (40 KB).
 DEFAULT_QUEUE_BYTES = 64 * 1024 * 1024
+# As the thumbnail workers: background work, never ahead of the GUI thread for a CPU.
+DEFAULT_NICENESS = 10
 DRAIN_TIMEOUT_S = 5.0
 
 
@@ -34,9 +38,11 @@ class TierWriter(Generic[Item]):
         *,
         threads: int = DEFAULT_THREADS,
         max_bytes: int = DEFAULT_QUEUE_BYTES,
+        niceness: int = DEFAULT_NICENESS,
     ) -> None:
         self._publish = publish
         self._weigh = weigh
+        self._niceness = niceness
         self.max_bytes = max_bytes
         self._queued_bytes = 0
         self.dropped = 0
@@ -103,6 +109,7 @@ class TierWriter(Generic[Item]):
         return True
 
     def _run(self) -> None:
+        lower_thread_priority(self._niceness)
         while True:
             item = self._queue.get()
             try:

@@ -89,8 +89,11 @@ class ThumbnailMaker:
             if self.disk_cache is not None and request.size_px <= self.disk_max_px
             else None
         )
+        ready = self._ready(request, reserve)
+        if ready is not None:
+            return ready
         original: OriginalFile | None = None
-        path = request.source_file()
+        path = request.original_file()
         if self.disk_cache is not None and flavour is not None:
             started = time.perf_counter()
             try:
@@ -123,6 +126,25 @@ class ThumbnailMaker:
         write = None if original is None else DiskWrite(original, image, request.size_px, size)
         _offer_to_tier(request, image, size)
         return _fit(image, request.size_px), Source.DECODE, seconds, write
+
+    def _ready(
+        self, request: ThumbnailRequest, reserve: Reserve
+    ) -> tuple[QImage, Source, float, None] | None:
+        """The store's ready-made thumbnail, decoded (already small: not put in the disk
+        cache, whose copy would cost more to write than this to decode); None if there is
+        none, or if it does not decode (a damaged or foreign tier object: the original will)."""
+        started = time.perf_counter()
+        data = request.ready_data()
+        if data is None:
+            return None
+        try:
+            with self._decode_memory(data, request.size_px, reserve):
+                image = decode_bytes(data, request.size_px, self.max_pixels)
+        except ThumbnailError as exc:
+            log.warning("ready-made thumbnail of media %s ignored: %s", request.media_id, exc)
+            return None
+        seconds = time.perf_counter() - started
+        return _fit(image, request.size_px), Source.DISK, seconds, None
 
     @contextmanager
     def _decode_memory(self, data: bytes, size_px: int, reserve: Reserve) -> Iterator[None]:

@@ -22,7 +22,8 @@ PREVIEW_SIZE = 1024
 class Source(enum.StrEnum):
     """Where a delivered thumbnail came from (the memory cache answers synchronously).
 
-    DISK includes a thumbnail decoded moments ago and still waiting to be written.
+    DISK includes a thumbnail decoded moments ago and still waiting to be written, and a
+    store's ready-made one (the team tier's, a bundle's): neither is an original decoded.
     """
 
     DISK = "disk"
@@ -47,6 +48,23 @@ class ThumbnailRequest:
     @property
     def key(self) -> ThumbnailKey:
         return (self.media_id, self.size_px)
+
+    def ready_data(self) -> bytes | None:
+        """Blocking, in a worker: the bytes of a ready-made thumbnail (the team tier's, a
+        bundle's) if the store has one for this size; None: decode the original."""
+        if not self.sha256:
+            return None
+        try:
+            return self.store.ready_thumbnail_data(self.sha256, self.size_px)
+        except StorageError as exc:
+            raise error_for_storage(exc) from exc
+
+    def original_file(self) -> Path:
+        """Blocking, in a worker: the original's file (a remote store downloads it first)."""
+        try:
+            return self.store.local_path(self.storage_key)
+        except StorageError as exc:
+            raise error_for_storage(exc) from exc
 
     def source_file(self) -> Path:
         """Blocking, in a worker: a ready-made thumbnail if the store has one, else the

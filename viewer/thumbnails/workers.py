@@ -5,11 +5,11 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
 
+from db import threads as db_threads
 from viewer.thumbnails.budget import Reservation
 from viewer.thumbnails.scheduler import Job
 
@@ -24,17 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def lower_thread_priority(niceness: int = WORKER_NICENESS) -> bool:
-    """Make the calling thread `niceness` nicer than it is. Linux only (elsewhere the nice
-    value belongs to the whole process); False when it could not be done."""
-    if sys.platform != "linux" or niceness <= 0:
-        return False
-    tid = threading.get_native_id()
-    try:
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
-    except OSError as exc:  # a sandbox may forbid it: slower under load, nothing worse
-        log.debug("could not lower the priority of thread %s: %s", tid, exc)
-        return False
-    return True
+    """A thumbnail worker's priority: `niceness` nicer than the GUI thread (Linux)."""
+    return db_threads.lower_thread_priority(niceness)
 
 
 class Worker:

@@ -97,6 +97,33 @@ def test_the_first_client_builds_the_tier_and_a_second_never_downloads_an_origin
     assert cached and all("/thumbnails/256/" in str(p) for p in cached)
 
 
+def test_a_damaged_tier_thumbnail_is_ignored_and_the_original_decoded(
+    seaweed: SeaweedServer, bucket_photos: list[Photo], qtbot: Any, tmp_path: Path
+) -> None:
+    """A tier object is untrusted input: garbage under a photo's tier key (another client's
+    bug, a hostile writer) must not become a placeholder while the original is fine."""
+    import obstore
+
+    prefix = fresh_prefix("damaged-tier")
+    photos = bucket_photos[:3]
+    upload(seaweed, prefix, photos)
+    damaged = photos[0]
+    obstore.put(seaweed.client(), f"{prefix}/{tier_key(256, damaged.sha256)}", b"\xff\xd8garbage")
+    store = make_store(seaweed, prefix, tmp_path)
+    grid = Grid()
+    try:
+        grid.show(qtbot, store, photos)
+    finally:
+        store.close()
+        grid.close()
+    assert grid.failed == {}
+    assert set(grid.ready) == {p.media_id for p in photos}
+    assert max(grid.ready[damaged.media_id].width(), grid.ready[damaged.media_id].height()) == (
+        GRID_SIZE
+    )
+    assert store.stats().tier_hits == 1  # fetched, then refused by the decoder
+
+
 def test_a_bucket_that_refuses_writes_turns_the_tier_off_and_the_grid_still_fills(
     seaweed: SeaweedServer, bucket_photos: list[Photo], qtbot: Any, tmp_path: Path
 ) -> None:
