@@ -45,6 +45,9 @@ STREAM_SQL = f"SELECT {_MEDIA_COLUMNS} FROM {BATCH_FUNCTION}(CAST(%s AS bigint))
 # Rows per chunk: parsing one takes about a millisecond, so the loop (the GUI thread) gets a
 # turn that often while a 20,000-photo inspection arrives.
 STREAM_CHUNK_ROWS = 500
+# The first chunk is one screenful of the densest grid (about 60 cells at 96 px), so the first
+# photos are shown before the next 500 rows have been parsed.
+STREAM_FIRST_CHUNK_ROWS = 100
 
 # (rows already delivered before these in this attempt, the new rows); a retry starts at 0.
 RowsCallback = Callable[[int, tuple[MediaItem, ...]], None]
@@ -111,13 +114,15 @@ async def stream_inspection_media(
     inspection_id: int,
     on_rows: RowsCallback,
     chunk_rows: int = STREAM_CHUNK_ROWS,
+    first_chunk_rows: int = STREAM_FIRST_CHUNK_ROWS,
 ) -> InspectionMedia:
     """The batch statement, its rows handed to `on_rows` chunk by chunk as they arrive.
 
     Still ONE statement (no server-side cursor): psycopg streams its result in chunks, and
     between chunks the event loop runs, so a huge inspection neither freezes the window nor
-    waits for its last row before the first ones are shown. The statement is counted as the
-    engine's own would be. On SQLite (bundles, local files) the whole result comes at once.
+    waits for its last row before the first ones are shown (the first chunk is smaller: a
+    screenful). The statement is counted as the engine's own would be. On SQLite (bundles,
+    local files) the whole result comes at once.
     """
     if conn.dialect.name != "postgresql":
         media = await load_inspection_media(conn, inspection_id)
@@ -132,12 +137,15 @@ async def stream_inspection_media(
     try:
         async with driver.cursor() as cursor:
             chunk: list[MediaItem] = []
-            async for row in cursor.stream(STREAM_SQL, params, size=chunk_rows):
+            wanted = min(first_chunk_rows, chunk_rows)
+            # libpq hands rows over in chunks of this size; the first is a screenful.
+            async for row in cursor.stream(STREAM_SQL, params, size=wanted):
                 chunk.append(_new_tuple(MediaItem, row))
-                if len(chunk) == chunk_rows:
+                if len(chunk) == wanted:
                     on_rows(len(rows), tuple(chunk))
                     rows.extend(chunk)
                     chunk = []
+                    wanted = chunk_rows
             if chunk or not rows:
                 on_rows(len(rows), tuple(chunk))
                 rows.extend(chunk)

@@ -13,7 +13,12 @@ from sqlalchemy.engine import URL
 
 from db.config import AppPaths, libpq_url
 from db.engine import Database, make_async_engine, make_engine
-from db.media import STREAM_CHUNK_ROWS, load_inspection_media, stream_inspection_media
+from db.media import (
+    STREAM_CHUNK_ROWS,
+    STREAM_FIRST_CHUNK_ROWS,
+    load_inspection_media,
+    stream_inspection_media,
+)
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
 from db.records import MediaItem
@@ -93,9 +98,13 @@ def test_the_batch_streams_in_chunks_as_one_counted_statement(
     streamed, whole = asyncio.run(load())
     assert streamed == whole
     assert server_calls(engine, BATCH_PATTERN) - before == 2  # the streamed one, then whole
-    assert chunks[0] == (0, STREAM_CHUNK_ROWS)
+    # A screenful first, then the larger chunks, each starting where the last one ended.
+    assert chunks[0] == (0, STREAM_FIRST_CHUNK_ROWS)
+    assert all(n == STREAM_CHUNK_ROWS for _, n in chunks[1:-1])
     assert sum(n for _, n in chunks) == PHOTOS
-    assert [offset for offset, _ in chunks] == [i * STREAM_CHUNK_ROWS for i in range(len(chunks))]
+    assert [offset for offset, _ in chunks] == [
+        sum(n for _, n in chunks[:i]) for i in range(len(chunks))
+    ]
     action = metrics.last("load_media")
     assert action is not None and action.statement_count == 1
     assert action.statements[0].rows == PHOTOS
