@@ -74,13 +74,16 @@ class SelectionLoader:
         failure: MediaLoadError | None = None
         try:
             async with asyncio.TaskGroup() as group:
-                checklist = group.create_task(
-                    self.loader.load_checklist(inspection_id, refresh=refresh)
-                )
+                # The media first: tasks start in creation order, so its statement is sent
+                # before the checklist's (the grid shows rows as they stream in; the
+                # checklist is shown only with the complete result).
                 media = group.create_task(
                     self.loader.load_media(
                         inspection_id, refresh=refresh, on_rows=self._rows_for(inspection_id)
                     )
+                )
+                checklist = group.create_task(
+                    self.loader.load_checklist(inspection_id, refresh=refresh)
                 )
         except* MediaLoadError as failures:
             first = failures.exceptions[0]
