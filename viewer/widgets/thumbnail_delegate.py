@@ -1,24 +1,35 @@
 """Paints one grid cell: the thumbnail centred in its box, the caption below, selection.
 
 It runs for every visible cell on every frame of a scroll, on the GUI thread, so it asks the
-model once per cell (MediaGridModel.cell) and keeps the elided captions it has laid out."""
+model once per cell (MediaGridModel.cell) and keeps each caption elided and laid out (a
+QStaticText: laying the text out again on every paint was the largest part of a cell's cost)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPalette
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPalette,
+    QStaticText,
+    QTransform,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from viewer.models.media_grid import MediaGridModel
 
 _Index = QModelIndex | QPersistentModelIndex
 
-_SELECTED = QStyle.StateFlag.State_Selected
-_FOCUSED = QStyle.StateFlag.State_HasFocus
+# As plain ints: a Python enum's `&` costs more than the rest of the test (measured per cell).
+_SELECTED = QStyle.StateFlag.State_Selected.value
+_FOCUSED = QStyle.StateFlag.State_HasFocus.value
 _CAPTION_ALIGN = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
 _FAILED_TEXT = QColor("#8a1c13")
-# Elided captions kept per (caption, width); a grid shows a few hundred distinct ones at most.
-_ELIDED_CACHE_LIMIT = 4096
+# Laid-out captions kept per (caption, width); a grid shows a few hundred distinct ones at most.
+_CAPTION_CACHE_LIMIT = 4096
 # A reviewer's flag on a photo: a letter badge in the box's top-left corner.
 _FLAG_BADGES = {
     "evidence": ("E", QColor("#2e7d32")),
@@ -36,8 +47,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         super().__init__(parent)  # type: ignore[arg-type]
         self.cell = cell
         self.icon = icon
-        self._metrics: tuple[str, QFontMetrics] | None = None
-        self._elided: dict[tuple[str, int], str] = {}
+        self._font: QFont | None = None  # the font the captions were laid out in
+        self._metrics: QFontMetrics | None = None
+        self._captions: dict[tuple[str, int], QStaticText] = {}
         # media id -> (flag value, in conflict): set by the review presenter.
         self.flags: dict[int, tuple[str | None, bool]] = {}
 
@@ -54,7 +66,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             return
         image, caption, failed = cell
         rect: QRect = option.rect
-        state = option.state
+        state = option.state.value
         palette: QPalette = option.palette
         selected = bool(state & _SELECTED)
         if selected:
@@ -78,7 +90,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(palette.highlightedText().color())
         else:
             painter.setPen(_FAILED_TEXT if failed else palette.text().color())
-        painter.drawText(text_rect, _CAPTION_ALIGN, self._elide(option, caption, text_rect.width()))
+        text = self._caption(option.font, caption, text_rect.width())
+        size = text.size()
+        if size.height() <= text_rect.height():
+            left = text_rect.left() + (text_rect.width() - size.width()) / 2
+            painter.drawStaticText(QPointF(left, text_rect.top()), text)
+        else:  # no room for a whole line: drawText clips it to the cell
+            painter.drawText(text_rect, _CAPTION_ALIGN, text.text())
         if bool(state & _FOCUSED):
             painter.setPen(palette.highlight().color())
             painter.drawRect(rect.adjusted(1, 1, -2, -2))
@@ -106,16 +124,20 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setPen(QColor("white"))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, letter)
 
-    def _elide(self, option: QStyleOptionViewItem, caption: str, width: int) -> str:
-        font = option.font
-        key = font.key()
-        if self._metrics is None or self._metrics[0] != key:
-            self._metrics = (key, QFontMetrics(font))
-            self._elided.clear()
-        elided = self._elided.get((caption, width))
-        if elided is None:
-            if len(self._elided) >= _ELIDED_CACHE_LIMIT:
-                self._elided.clear()
-            elided = self._metrics[1].elidedText(caption, Qt.TextElideMode.ElideRight, width)
-            self._elided[caption, width] = elided
-        return elided
+    def _caption(self, font: QFont, caption: str, width: int) -> QStaticText:
+        """`caption` elided to `width` and laid out in `font`, from the cache if it can be."""
+        if self._font is None or self._metrics is None or self._font != font:
+            self._font = QFont(font)
+            self._metrics = QFontMetrics(font)
+            self._captions.clear()
+        text = self._captions.get((caption, width))
+        if text is None:
+            if len(self._captions) >= _CAPTION_CACHE_LIMIT:
+                self._captions.clear()
+            text = QStaticText(
+                self._metrics.elidedText(caption, Qt.TextElideMode.ElideRight, width)
+            )
+            text.setTextFormat(Qt.TextFormat.PlainText)
+            text.prepare(QTransform(), font)
+            self._captions[caption, width] = text
+        return text
