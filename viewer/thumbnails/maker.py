@@ -84,14 +84,14 @@ class ThumbnailMaker:
     def _make(
         self, request: ThumbnailRequest, reserve: Reserve
     ) -> tuple[QImage, Source, float, DiskWrite | None]:
+        ready = self._ready(request, reserve)
+        if ready is not None:
+            return ready
         flavour = (
             flavour_for(request.size_px)
             if self.disk_cache is not None and request.size_px <= self.disk_max_px
             else None
         )
-        ready = self._ready(request, reserve)
-        if ready is not None:
-            return ready
         original: OriginalFile | None = None
         path = request.original_file()
         if self.disk_cache is not None and flavour is not None:

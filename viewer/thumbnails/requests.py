@@ -69,14 +69,14 @@ class ThumbnailRequest:
     def source_file(self) -> Path:
         """Blocking, in a worker: a ready-made thumbnail if the store has one, else the
         original's file. Storage failures become the thumbnail error a placeholder shows."""
-        try:
-            if self.sha256:
+        if self.sha256:
+            try:
                 ready = self.store.ready_thumbnail(self.sha256, self.size_px)
-                if ready is not None:
-                    return ready
-            return self.store.local_path(self.storage_key)
-        except StorageError as exc:
-            raise error_for_storage(exc) from exc
+            except StorageError as exc:
+                raise error_for_storage(exc) from exc
+            if ready is not None:
+                return ready
+        return self.original_file()
 
 
 @dataclass(frozen=True, slots=True)
