@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import URL
 
 from db.config import AppPaths, libpq_url
 from db.engine import Database, make_async_engine, make_engine
+from db.loader import MediaBatchLoader
 from db.media import (
     STREAM_CHUNK_ROWS,
     STREAM_FIRST_CHUNK_ROWS,
@@ -22,6 +23,7 @@ from db.media import (
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
 from db.records import MediaItem
+from db.selection import Selection, SelectionLoader
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase
 from viewer.thumbnails.cache import MIB, ThumbnailCache
@@ -148,3 +150,41 @@ def test_the_first_rows_reach_the_grid_before_the_last_row_has_arrived(  # type:
         done = asyncio.ensure_future(presenter.shutdown())
         qtbot.waitUntil(done.done, timeout=30_000)
         done.result()
+
+
+def test_the_checklist_statement_waits_for_the_first_rows(huge: tuple[Engine, int]) -> None:
+    """Both answers are handled on the GUI thread: the photos' first rows must not queue
+    behind the checklist's. The checklist is still loaded and delivered with the media."""
+    engine, inspection_id = huge
+    events: list[str] = []
+    delivered: list[Selection] = []
+
+    async def load() -> None:
+        aengine = make_async_engine(engine.url)
+
+        def sent(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+            if "checklist_items" in statement and "get_inspection_media_batch" not in statement:
+                events.append("checklist sent")
+
+        event.listen(aengine.sync_engine, "before_cursor_execute", sent)
+        metrics = QueryMetrics()
+        metrics.instrument(aengine.sync_engine)
+        loader = SelectionLoader(
+            MediaBatchLoader(aengine, metrics),
+            delivered.append,
+            lambda exc: events.append(f"failed: {exc}"),
+            partial=lambda _id, offset, rows: events.append(f"rows {offset}"),
+        )
+        try:
+            loader.select(inspection_id)
+            await loader.wait()
+        finally:
+            await aengine.dispose()
+
+    asyncio.run(load())
+    assert events.index("rows 0") < events.index("checklist sent")
+    assert events.count("checklist sent") == 1
+    assert not [e for e in events if e.startswith("failed")]
+    assert [s.inspection_id for s in delivered] == [inspection_id]
+    assert len(delivered[0].checklist) == ITEMS
+    assert delivered[0].media.media.count == PHOTOS

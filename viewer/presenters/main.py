@@ -72,6 +72,7 @@ class MainPresenter(QObject):
             self.metrics,
             self.tasks,
             lambda: self.selection.selection.media.media if self.selection.selection else None,
+            self.selection.first_rows_shown,
         )
         self.actions = FileActions(
             window, paths, lambda: self.source, self.switch_database, loader=lambda: self.loader

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import shiboken6
@@ -43,12 +43,16 @@ class ReviewPresenter(QObject):
         metrics: QueryMetrics,
         tasks: TaskSet,
         media_of: Callable[[], InspectionMedia | None],
+        first_rows_shown: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         super().__init__(window)
         self.window = window
         self.metrics = metrics
         self.tasks = tasks
         self._media_of = media_of
+        # The selection's photos go first: the review state's statement waits for the grid's
+        # first rows (SelectionLoader.first_rows_shown).
+        self._first_rows_shown = first_rows_shown
         self.source: DataSource | None = None
         self.inspection: InspectionSummary | None = None
         self.state: ReviewState | None = None
@@ -88,7 +92,11 @@ class ReviewPresenter(QObject):
         if rec is not None and self.source is not None and self.source.reviews is not None:
             self.tasks.spawn(self._load(rec.id))
 
-    async def _load(self, inspection_id: int) -> None:
+    async def _load(self, inspection_id: int, *, first_rows: bool = True) -> None:
+        if first_rows and self._first_rows_shown is not None:
+            await self._first_rows_shown()
+        if self.inspection is None or self.inspection.id != inspection_id:
+            return  # the user has moved on while the photos came first
         source = self.source
         if source is None or source.reviews is None:
             return
@@ -107,7 +115,7 @@ class ReviewPresenter(QObject):
 
     def reload(self) -> None:
         if self.inspection is not None:
-            self.tasks.spawn(self._load(self.inspection.id))
+            self.tasks.spawn(self._load(self.inspection.id, first_rows=False))
 
     def on_scope(self, scope: Scope) -> None:
         self.item_id = scope.item_id if scope.kind is ScopeKind.ITEM else None

@@ -53,6 +53,12 @@ class SelectionPresenter:
         window.refresh_requested.connect(self.refresh)
         window.media_retry_requested.connect(self.refresh)
 
+    async def first_rows_shown(self) -> None:
+        """Until the grid has the selected inspection's first rows (or its load has ended):
+        the other loads of a selection wait for this (SelectionLoader.first_rows_shown)."""
+        if self.loader is not None:
+            await self.loader.first_rows_shown()
+
     def select(self, rec: InspectionSummary | None) -> None:
         self.selection = None
         self.scope = ALL_MEDIA
