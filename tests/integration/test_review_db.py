@@ -41,7 +41,7 @@ def _tables(engine: Engine) -> set[str]:
 def test_revision_0004_round_trips_and_makes_a_new_identity(fresh_engine: Engine) -> None:
     upgrade(fresh_engine, "0003_batch_item_order")
     before = _tables(fresh_engine)
-    upgrade(fresh_engine)
+    upgrade(fresh_engine, "0004_review")
     with fresh_engine.connect() as conn:
         assert current_revision(conn) == "0004_review"
         first = database_identity(conn)
@@ -54,7 +54,7 @@ def test_revision_0004_round_trips_and_makes_a_new_identity(fresh_engine: Engine
         assert (
             conn.execute(text("SELECT to_regproc('review_records_append_only')")).scalar() is None
         )
-    upgrade(fresh_engine)
+    upgrade(fresh_engine, "0004_review")
     with fresh_engine.connect() as conn:
         second = database_identity(conn)
     assert second is not None and second != first

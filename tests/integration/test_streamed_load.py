@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import URL
 
 from db.config import AppPaths, libpq_url
@@ -188,3 +188,47 @@ def test_the_checklist_statement_waits_for_the_first_rows(huge: tuple[Engine, in
     assert [s.inspection_id for s in delivered] == [inspection_id]
     assert len(delivered[0].checklist) == ITEMS
     assert delivered[0].media.media.count == PHOTOS
+
+
+def _temp_blocks(conn: Connection) -> int:
+    """Temporary-file blocks the server wrote for the probe statement below (nested work
+    included: pg_stat_statements counts a function's sorts under the statement calling it)."""
+    return int(
+        conn.execute(
+            text(
+                "SELECT coalesce(sum(temp_blks_written), 0) FROM pg_stat_statements"
+                " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND query LIKE :p"
+            ),
+            {"p": "SELECT max(media_id) - min(media_id) FROM get_inspection_media_batch(%"},
+        ).scalar_one()
+    )
+
+
+def _probe(conn: Connection, inspection_id: int) -> None:
+    conn.execute(
+        text("SELECT max(media_id) - min(media_id) FROM get_inspection_media_batch(:i)"),
+        {"i": inspection_id},
+    )
+
+
+def test_the_batch_of_a_huge_inspection_sorts_in_memory(huge: tuple[Engine, int]) -> None:
+    """Revision 0005: the function runs with its own work_mem, whatever the caller's, so the
+    20,000 rows it sorts and holds before sending the first never go to disk."""
+    engine, inspection_id = huge
+    with engine.connect() as conn:
+        # A caller's small work_mem: the 20,000 rows (3.8 MB here) would not fit in it.
+        conn.execute(text("SET work_mem = '1MB'"))
+        before = _temp_blocks(conn)
+        _probe(conn, inspection_id)
+        assert _temp_blocks(conn) == before
+        # Without the revision's setting the same call spills: what the check above detects.
+        conn.execute(text("ALTER FUNCTION get_inspection_media_batch(bigint) RESET work_mem"))
+        _probe(conn, inspection_id)
+        assert _temp_blocks(conn) > before
+        conn.rollback()  # the ALTER too: DDL is transactional here
+    with engine.connect() as conn:
+        config = conn.execute(
+            text("SELECT proconfig FROM pg_proc WHERE oid = 'get_inspection_media_batch'::regproc")
+        ).scalar_one()
+    assert config == ["work_mem=32MB"]
