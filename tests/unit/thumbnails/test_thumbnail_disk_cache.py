@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl
 
 from tests.fixtures_images import write_jpeg
 from viewer.thumbnails.decode import decode_scaled
@@ -104,6 +104,22 @@ def test_load_gives_back_the_thumbnail(tmp_path: Path, original: OriginalFile) -
     image = cache.load(original, 256)
     assert image is not None and (image.width(), image.height()) == (256, 192)
     assert cache.load(original, 512) is None  # another flavour, not stored
+
+
+def test_load_fits_the_stored_flavour_to_the_size_asked_for_smoothly(
+    tmp_path: Path, original: OriginalFile
+) -> None:
+    """A 192 px grid reads the 256 px flavour: scaled while it is read (the reader lets other
+    threads run meanwhile), the same pixels as a smooth scaling of the stored thumbnail."""
+    cache = DiskThumbnailCache(tmp_path)
+    stored = decode_scaled(original.path, 256)
+    cache.store(original, stored, 256)
+    image = cache.load(original, 192)
+    assert image is not None and (image.width(), image.height()) == (192, 144)
+    expected = stored.scaled(
+        192, 192, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
+    assert image.convertToFormat(expected.format()) == expected
 
 
 def test_a_touched_original_makes_the_thumbnail_stale(
