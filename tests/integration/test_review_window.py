@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from db.config import AppPaths, libpq_url
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
@@ -107,3 +107,43 @@ def test_review_with_keys_badges_filter_and_viewer_flags_then_reload(  # type: i
     assert review.state.item(first.id).value == "needs_rework"
     assert review.state.photo(photo).value == "evidence"
     assert review.state.photo(photo).record.reviewer == REVIEWER
+
+
+def test_the_photos_go_first_then_the_review_state_and_the_checklist(  # type: ignore[no-untyped-def]
+    running, qtbot, demo_db
+) -> None:
+    """Their answers are handled on the GUI thread: both statements go out only once the grid
+    has the selection's first rows, and both panes are still filled."""
+    window = running.window
+    assert running.loader is not None
+    # The first photo in the grid when each statement went out.
+    first_photo_when_sent: dict[str, int | None] = {}
+
+    def sent(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+        for name in ("review_records", "checklist_items"):
+            if name in statement and "get_inspection_media_batch" not in statement:
+                item = window.media.item(0)
+                first_photo_when_sent.setdefault(name, item.id if item is not None else None)
+
+    engine = running.loader.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", sent)
+    try:
+        with demo_db.engine.connect() as conn:
+            large = conn.execute(
+                text("SELECT id FROM inspections WHERE reference_code = :r"),
+                {"r": LARGE_INSPECTION_REFERENCE},
+            ).scalar_one()
+            photos = set(
+                conn.execute(
+                    text("SELECT id FROM media WHERE inspection_id = :i"), {"i": large}
+                ).scalars()
+            )
+        window.select_inspection_row(window.inspections.row_of(large))
+        review = running.review
+        qtbot.waitUntil(lambda: review.state is not None and review.state.inspection_id == large)
+        qtbot.waitUntil(lambda: running.selection.selection is not None)
+    finally:
+        event.remove(engine, "before_cursor_execute", sent)
+    assert first_photo_when_sent["review_records"] in photos
+    assert first_photo_when_sent["checklist_items"] in photos
+    assert window.checklist.rowCount() > 0
