@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QImage
 
 from tests.fixtures_images import write_jpeg
 from viewer.thumbnails.decode import decode_scaled
@@ -110,16 +111,22 @@ def test_load_fits_the_stored_flavour_to_the_size_asked_for_smoothly(
     tmp_path: Path, original: OriginalFile
 ) -> None:
     """A 192 px grid reads the 256 px flavour: scaled while it is read (the reader lets other
-    threads run meanwhile), the same pixels as a smooth scaling of the stored thumbnail."""
+    threads run meanwhile), as a smooth scaling of the stored thumbnail would (Qt 6.6 rounds
+    some channels one level apart), not the blocky nearest-pixel one."""
     cache = DiskThumbnailCache(tmp_path)
     stored = decode_scaled(original.path, 256)
     cache.store(original, stored, 256)
     image = cache.load(original, 192)
     assert image is not None and (image.width(), image.height()) == (192, 144)
-    expected = stored.scaled(
-        192, 192, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    smooth, fast = (
+        stored.scaled(192, 192, Qt.AspectRatioMode.KeepAspectRatio, mode)
+        for mode in (
+            Qt.TransformationMode.SmoothTransformation,
+            Qt.TransformationMode.FastTransformation,
+        )
     )
-    assert image.convertToFormat(expected.format()) == expected
+    assert _largest_difference(image, smooth) <= 2
+    assert _largest_difference(image, fast) > 2
 
 
 def test_a_touched_original_makes_the_thumbnail_stale(
@@ -189,3 +196,11 @@ def test_roots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert shared_thumbnail_root() == tmp_path / "xdg" / "thumbnails"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/is/invalid")
     assert shared_thumbnail_root() == Path.home() / ".cache" / "thumbnails"
+
+
+def _largest_difference(a: QImage, b: QImage) -> int:
+    """The largest difference of one colour channel between two images of one size."""
+    pixels = [
+        bytes(image.convertToFormat(QImage.Format.Format_RGB32).constBits()) for image in (a, b)
+    ]
+    return max(abs(x - y) for x, y in zip(*pixels, strict=True))
