@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from sqlalchemy import event, text
+from sqlalchemy import Engine, event, text
 
 from db.config import AppPaths, libpq_url
 from db.demo import BAD_MEDIA_INSPECTION_REFERENCE, LARGE_INSPECTION_REFERENCE
@@ -53,15 +53,21 @@ def running(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[MainPresent
         conn.execute(text("DELETE FROM review_records WHERE reviewer = :r"), {"r": REVIEWER})
 
 
+def _large_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT id FROM inspections WHERE reference_code = :r"),
+                {"r": LARGE_INSPECTION_REFERENCE},
+            ).scalar_one()
+        )
+
+
 def test_review_with_keys_badges_filter_and_viewer_flags_then_reload(  # type: ignore[no-untyped-def]
     running, qtbot, demo_db
 ) -> None:
     window, review = running.window, running.review
-    with demo_db.engine.connect() as conn:
-        large = conn.execute(
-            text("SELECT id FROM inspections WHERE reference_code = :r"),
-            {"r": LARGE_INSPECTION_REFERENCE},
-        ).scalar_one()
+    large = _large_id(demo_db.engine)
     window.select_inspection_row(window.inspections.row_of(large))
     qtbot.waitUntil(lambda: review.state is not None and review.state.inspection_id == large)
     assert running.metrics.last("load_review").statement_count == 1
@@ -128,11 +134,8 @@ def test_the_photos_go_first_then_the_review_state_and_the_checklist(  # type: i
     engine = running.loader.engine.sync_engine
     event.listen(engine, "before_cursor_execute", sent)
     try:
+        large = _large_id(demo_db.engine)
         with demo_db.engine.connect() as conn:
-            large = conn.execute(
-                text("SELECT id FROM inspections WHERE reference_code = :r"),
-                {"r": LARGE_INSPECTION_REFERENCE},
-            ).scalar_one()
             photos = set(
                 conn.execute(
                     text("SELECT id FROM media WHERE inspection_id = :i"), {"i": large}
