@@ -81,6 +81,30 @@ def test_checklist_tree_groups_by_section_after_an_all_media_entry() -> None:
     assert model.index_of_item(4).parent().row() == 3
 
 
+def test_checklist_tree_styles_sections_and_items_as_users_read_them(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = ChecklistTreeModel()
+    model.set_checklist(_entries())
+    roof = model.index(1, Column.TITLE)
+    flashing = model.index(1, Column.RESULT, roof)
+    font = model.data(roof, Qt.ItemDataRole.FontRole)
+    assert font is not None and font.bold()  # sections and "All media" stand out
+    assert model.data(model.index(0, Column.TITLE), Qt.ItemDataRole.FontRole).bold()
+    assert model.data(model.index(1, Column.TITLE, roof), Qt.ItemDataRole.FontRole) is None
+    assert model.data(flashing, Qt.ItemDataRole.ForegroundRole).name() == "#c62828"
+    assert not model.data(flashing, Qt.ItemDataRole.DecorationRole).isNull()
+    assert model.data(model.index(1, Column.TITLE, roof), Qt.ItemDataRole.DecorationRole) is None
+    tooltip = model.data(model.index(1, Column.TITLE, roof), Qt.ItemDataRole.ToolTipRole)
+    assert tooltip == "Roof · Flashings sealed\n\nLoose at NE corner"
+    assert model.data(roof, Qt.ItemDataRole.ToolTipRole) is None
+    alignment = model.data(model.index(0, Column.PHOTOS), Qt.ItemDataRole.TextAlignmentRole)
+    assert alignment == int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    assert model.data(model.index(0, Column.TITLE), Qt.ItemDataRole.TextAlignmentRole) is None
+    # Roles the model does not answer, and indexes of no node, are None.
+    assert model.data(flashing, Qt.ItemDataRole.BackgroundRole) is None
+    assert model.data(flashing, Qt.ItemDataRole.CheckStateRole) is None
+    assert model.data(model.index(9, 0)) is None
+
+
 def test_media_grid_passes_qt_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     model = MediaGridModel(loading_tile(32, 24))
     model.set_media(_media(12))
