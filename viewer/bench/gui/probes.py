@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,7 +37,12 @@ MIB = 2**20
 
 class Heartbeat(QObject):
     """A 1 ms timer on the GUI thread: the gaps between its beats are how long the thread was
-    busy (or waiting for the GIL) and could not have painted or answered input."""
+    busy (or waiting for the GIL) and could not have painted or answered input.
+
+    Each long gap is split by the thread's own clocks: its CPU time, and (Linux) its time
+    runnable but waiting for a CPU that other threads or processes had. The rest it was blocked
+    (the GIL, a lock, I/O) or its CPU was taken by the host, which the run's steal figure shows.
+    """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -48,29 +54,52 @@ class Heartbeat(QObject):
         self.origin = 0.0
         self.last = 0.0  # perf_counter of the last beat; the stall sampler reads it
         self._last_cpu = 0.0
+        self._last_waited: float | None = None
+        self._schedstat: int | None = None  # the GUI thread's /proc schedstat, opened by start()
         self._gaps: list[float] = []
-        # (gap, its end, GUI-thread CPU seconds during it, phase) of every late beat
-        self._long: list[tuple[float, float, float, str]] = []
+        # (gap, its end, GUI-thread CPU seconds, seconds waiting for a CPU, phase) of late beats
+        self._long: list[tuple[float, float, float, float | None, str]] = []
         self._long_by_start: dict[float, float] = {}
 
     def start(self, origin: float) -> None:
         self.origin = origin
         self._gaps, self._long, self._long_by_start = [], [], {}
+        self._close_schedstat()
+        with contextlib.suppress(OSError):  # not Linux: the gaps are not split
+            self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
         self.last = time.perf_counter()
         self._last_cpu = time.thread_time()
+        self._last_waited = self._waited()
         self.timer.start()
 
     def _beat(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu, waited = time.perf_counter(), time.thread_time(), self._waited()
         started, self.last = self.last, now
         gap = now - started
         self._gaps.append(gap)
         if gap >= LONG_GAP_S:
             # The thread's own CPU time tells a busy GUI thread (CPU close to the gap) from
             # one that waited: for the GIL, for I/O, or for a CPU other processes had.
-            self._long.append((gap, now, cpu - self._last_cpu, self.phase))
+            last = self._last_waited
+            cpu_wait = waited - last if waited is not None and last is not None else None
+            self._long.append((gap, now, cpu - self._last_cpu, cpu_wait, self.phase))
             self._long_by_start[started] = gap
-        self._last_cpu = cpu
+        self._last_cpu, self._last_waited = cpu, waited
+
+    def _waited(self) -> float | None:
+        """Seconds the GUI thread has spent runnable but not running (schedstat's run delay);
+        None where the kernel does not tell. About 2 us a call (a pread of an open file)."""
+        if self._schedstat is None:
+            return None
+        try:
+            return int(os.pread(self._schedstat, 100, 0).split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def _close_schedstat(self) -> None:
+        if self._schedstat is not None:
+            os.close(self._schedstat)
+            self._schedstat = None
 
     def gap_after(self, beat: float) -> float | None:
         """The long gap that followed the beat at `beat` (a perf_counter value of `last`)."""
@@ -79,6 +108,7 @@ class Heartbeat(QObject):
     def stop(self) -> HeartbeatFigures:
         self.timer.stop()
         self._beat()  # the gap up to now counts too
+        self._close_schedstat()
         ordered = sorted(self._gaps)
         longest = sorted(self._long, reverse=True)[:LONG_GAPS_KEPT]
         return HeartbeatFigures(
@@ -89,8 +119,14 @@ class Heartbeat(QObject):
             late_beats=len(self._long),
             late_cpu_share=_share(self._long),
             long_gaps=tuple(
-                LongGap(_ms(gap), _ms(at - self.origin), _ms(cpu), phase)
-                for gap, at, cpu, phase in longest
+                LongGap(
+                    _ms(gap),
+                    _ms(at - self.origin),
+                    _ms(cpu),
+                    None if cpu_wait is None else _ms(cpu_wait),
+                    phase,
+                )
+                for gap, at, cpu, cpu_wait, phase in longest
             ),
         )
 
@@ -99,10 +135,10 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def _share(gaps: list[tuple[float, float, float, str]]) -> float | None:
+def _share(gaps: list[tuple[float, float, float, float | None, str]]) -> float | None:
     """The GUI thread's CPU time over the time of all late beats: near 1, it was busy."""
-    total = sum(gap for gap, _at, _cpu, _phase in gaps)
-    return round(sum(cpu for _gap, _at, cpu, _phase in gaps) / total, 3) if total else None
+    total = sum(gap[0] for gap in gaps)
+    return round(sum(gap[2] for gap in gaps) / total, 3) if total else None
 
 
 class PaintProbe(QObject):

@@ -31,7 +31,15 @@ SCENARIO_HEADERS = (
     "viewports complete",
     "peak RSS MB",
 )
-GAP_HEADERS = ("scenario", "run", "gap ms", "GUI thread CPU ms", "at ms", "phase")
+GAP_HEADERS = (
+    "scenario",
+    "run",
+    "gap ms",
+    "GUI thread CPU ms",
+    "waiting for a CPU ms",
+    "at ms",
+    "phase",
+)
 STALL_HEADERS = ("where the GUI thread was", "stalls", "stalled ms")
 TOP_GAPS = 8
 
@@ -93,7 +101,15 @@ def gap_rows(report: GuiReport) -> list[list[str]]:
     gaps = [(g, r) for r in report.runs for g in r.heartbeat.long_gaps]
     gaps.sort(key=lambda pair: pair[0].gap_ms, reverse=True)
     return [
-        [r.scenario, str(r.run), _num(g.gap_ms), _num(g.cpu_ms), _num(g.at_ms, 0), g.phase]
+        [
+            r.scenario,
+            str(r.run),
+            _num(g.gap_ms),
+            _num(g.cpu_ms),
+            _num(g.cpu_wait_ms),
+            _num(g.at_ms, 0),
+            g.phase,
+        ]
         for g, r in gaps[:TOP_GAPS]
     ]
 

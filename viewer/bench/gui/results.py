@@ -58,6 +58,9 @@ class LongGap:
     gap_ms: float
     at_ms: float  # when the late beat came, from the scenario's selection
     cpu_ms: float  # the GUI thread's CPU time during the gap (much less: it was waiting)
+    # Of the rest, the time it was runnable but other threads or processes had the CPUs
+    # (Linux schedstat; None elsewhere); what remains it was blocked: the GIL, a lock, I/O.
+    cpu_wait_ms: float | None
     phase: str  # load | first view | scroll | selections | settle
 
 
