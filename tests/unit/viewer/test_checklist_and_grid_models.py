@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage
 from db.records import ChecklistEntry, MediaItem, Scope
 from viewer.models.checklist_tree import ChecklistTreeModel, Column, EntryRole, ScopeRole
 from viewer.models.media_grid import FailureRole, MediaGridModel, loading_tile
+from viewer.widgets.panes.checklist import ChecklistPane
 
 T0 = datetime(2026, 11, 1, 9, tzinfo=UTC)
 
@@ -141,3 +142,30 @@ def test_a_batch_of_thumbnails_changes_the_grid_with_one_signal(qtbot: object) -
     assert model.has_image(2) and model.has_image(4) and model.has_image(6)
     assert not model.has_image(3)
     assert model.data(model.index(4), FailureRole) == ("damaged", "bad")
+
+
+def test_checklist_filter_hides_items_and_a_new_checklist_starts_with_all_shown(qtbot) -> None:  # type: ignore[no-untyped-def]
+    model = ChecklistTreeModel()
+    pane = ChecklistPane(model)
+    qtbot.addWidget(pane)
+    model.set_checklist(_entries())
+
+    def hidden() -> set[int]:
+        return {
+            model.item_ids_of(s)[row]
+            for s in range(1, model.rowCount())
+            for row in range(model.rowCount(model.index(s, 0)))
+            if pane.tree.isRowHidden(row, model.index(s, 0))
+        }
+
+    assert pane.apply_filter("flagged", {2, 4}) == 2
+    assert hidden() == {1, 3}
+    assert pane.apply_filter("flagged", {1, 2, 4}) == 3
+    assert hidden() == {3}
+    # A new checklist (a model reset) shows every item; the filter then hides them again.
+    model.set_checklist(_entries())
+    assert hidden() == set()
+    assert pane.apply_filter("flagged", {1, 2, 4}) == 3
+    assert hidden() == {3}
+    assert pane.apply_filter("all", set()) == 4
+    assert hidden() == set()

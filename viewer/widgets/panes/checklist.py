@@ -32,6 +32,9 @@ class ChecklistPane(QWidget):
         self.tree.setAccessibleName(self.tr("Checklist"))
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
+        # Item ids apply_filter hid; a reset of the model shows every row again.
+        self._hidden: set[int] = set()
+        model.modelReset.connect(self._forget_hidden)
         self.tree.setAlternatingRowColors(True)
         self.tree.setAllColumnsShowFocus(True)
         header = self.tree.header()
@@ -52,18 +55,29 @@ class ChecklistPane(QWidget):
         layout.addWidget(self.review)
 
     def apply_filter(self, kind: str, flagged_items: set[int]) -> int:
-        """Hide the checklist items the review filter leaves out; returns how many show."""
+        """Hide the checklist items the review filter leaves out; returns how many show.
+
+        Only rows whose state changes are told to the tree (a reset shows every row): with no
+        filter on a 1,000-item checklist that is no call at all, where one per row took 10 ms.
+        """
         model = self.tree.model()
         assert isinstance(model, ChecklistTreeModel)
         shown = 0
+        hidden: set[int] = set()
         for section_row in range(1, model.rowCount()):
             section = model.index(section_row, 0)
-            for row in range(model.rowCount(section)):
-                item_id = model.item_ids_of(section_row)[row]
+            for row, item_id in enumerate(model.item_ids_of(section_row)):
                 keep = _keeps(kind, model.review_of(item_id), item_id in flagged_items)
-                self.tree.setRowHidden(row, section, not keep)
+                if not keep:
+                    hidden.add(item_id)
+                if keep == (item_id in self._hidden):
+                    self.tree.setRowHidden(row, section, not keep)
                 shown += keep
+        self._hidden = hidden
         return shown
+
+    def _forget_hidden(self) -> None:
+        self._hidden = set()
 
 
 def _keeps(kind: str, review: ReviewEntry | None, flagged: bool) -> bool:
