@@ -57,19 +57,15 @@ class CollectionPacer(QObject):
         self._thresholds: tuple[int, int, int] = gc.get_threshold()
         self._last_activity = clock()
         self._last_full = clock()
-        self._settle = False  # the next full collection also freezes the heap (settle_heap)
         self.full_collections = 0
 
     @property
     def running(self) -> bool:
         return self._timer.isActive()
 
-    def start(self, *, settle: bool = False) -> None:
-        """Take the full collections over. With `settle`, the first one comes at the first
-        quiet moment whatever the counts, and freezes what is alive then (settle_heap)."""
+    def start(self) -> None:
         if self.running:
             return
-        self._settle = settle
         self._thresholds = gc.get_threshold()
         threshold0, threshold1, _ = self._thresholds
         gc.set_threshold(threshold0, threshold1, NEVER)
@@ -87,20 +83,16 @@ class CollectionPacer(QObject):
 
     def tick(self) -> None:
         threshold2 = self._thresholds[2]
-        due = self._settle or gc.get_count()[2] >= threshold2
+        count2 = gc.get_count()[2]
         now = self._clock()
         if now - self._last_full >= FULL_AT_LATEST_S or (
-            due and now - self._last_activity >= QUIET_S
+            count2 >= threshold2 and now - self._last_activity >= QUIET_S
         ):
             self.collect_full()
 
     def collect_full(self) -> None:
         started = time.perf_counter()
-        if self._settle:
-            self._settle = False
-            found = settle_heap()
-        else:
-            found = gc.collect()
+        found = gc.collect()
         self.full_collections += 1
         self._last_full = self._clock()
         log.debug(
@@ -110,30 +102,27 @@ class CollectionPacer(QObject):
         )
 
 
-def settle_heap() -> int:
+def settle_heap() -> None:
     """Once the window is up: exclude everything alive now (modules, Qt wrappers, SQLAlchemy's
     metadata) from full collections. Those took 40-100 ms with all of it in the oldest
-    generation (measured). Returns what the collection before the freeze found unreachable.
-
-    Itself a full collection of all that (110 ms of GUI-thread CPU in `bench gui`), so the
-    pacer runs it at the first quiet moment: run when the first thumbnails were painted, it
-    froze the window while the user started to scroll."""
-    found = gc.collect()
+    generation (measured)."""
+    gc.collect()
     gc.freeze()
-    return found
 
 
 def manage_heap(presenter: MainPresenter) -> CollectionPacer:
-    """The window's heap policy (the app's and `bench gui`'s): when the first view is up, take
-    the collector over, and at the first quiet moment after it freeze what is alive;
-    selections and scrolling count as activity. The caller stops the pacer at shutdown."""
+    """The window's heap policy (the app's and `bench gui`'s): when the first view is up, freeze
+    what is alive and take the collector over; selections and scrolling count as activity.
+    The caller stops the pacer at shutdown."""
     window = presenter.window
     pacer = CollectionPacer(window)
     window.inspection_selected.connect(pacer.note_activity)
     window.media_pane.visible_rows_changed.connect(pacer.note_activity)
 
     def first_view() -> None:
-        pacer.start(settle=True)
+        if not pacer.running:
+            settle_heap()
+            pacer.start()
 
     presenter.first_view_ready.connect(first_view)
     return pacer

@@ -77,7 +77,7 @@ def app(qtbot, qasync_loop, demo_db, tmp_path: Path) -> Iterator[RunningApp]:  #
     window.show()
     with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
         controller.start()
-    settle_heap()  # as the app does at the first quiet moment after the first view
+    settle_heap()  # as run_gui() does once the first view is up
     yield RunningApp(window, controller, demo_db.engine)
     done = asyncio.ensure_future(controller.shutdown())
     qtbot.waitUntil(done.done, timeout=30_000)

@@ -89,32 +89,3 @@ def test_a_full_collection_is_never_put_off_for_ever(
     pacer_.note_activity()  # busy, yet it is time
     pacer_.tick()
     assert pacer_.full_collections == 1 and ref() is None
-
-
-def test_the_heap_is_settled_at_the_first_quiet_moment_not_when_the_first_view_is_up(
-    qtbot: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Collecting and freezing the heap is a full collection (110 ms in bench gui): started
-    with the first view, it waits for the user to be idle, whatever the counts, then happens
-    once; later full collections go by the counts again."""
-    clock = Clock()
-    pacer = CollectionPacer(clock=clock)
-    monkeypatch.setattr(gc, "get_count", lambda: (0, 0, 0))  # not due by the counts
-    frozen = gc.get_freeze_count()
-    pacer.start(settle=True)
-    try:
-        ref = _cyclic_garbage()
-        pacer.note_activity()  # the user scrolls right after the first thumbnails
-        clock.now += QUIET_S / 2
-        pacer.tick()
-        assert pacer.full_collections == 0 and gc.get_freeze_count() == frozen
-        clock.now += QUIET_S
-        pacer.tick()
-        assert pacer.full_collections == 1 and ref() is None, "collected, then frozen"
-        assert gc.get_freeze_count() > frozen
-        clock.now += QUIET_S * 10
-        pacer.tick()
-        assert pacer.full_collections == 1, "once: the counts decide again"
-    finally:
-        pacer.stop()
-        gc.unfreeze()
