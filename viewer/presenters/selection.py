@@ -45,6 +45,12 @@ class SelectionPresenter:
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(STREAM_FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
+        # The checklist of a complete load, shown on a later turn of the loop (see deliver).
+        self._checklist_due: Selection | None = None
+        self._checklist_timer = QTimer(window)
+        self._checklist_timer.setSingleShot(True)
+        self._checklist_timer.setInterval(0)
+        self._checklist_timer.timeout.connect(self._show_checklist)
         # Reference codes of the inspections selected so far: the panel names loads by them.
         self.references: dict[int, str] = {}
         self._on_nothing_to_show = on_nothing_to_show
@@ -132,13 +138,18 @@ class SelectionPresenter:
             self._show_load_status()
         else:
             self.show_scope(ALL_MEDIA)
-        # The checklist on the loop's next turn: for a 1,000-item inspection the tree and the
-        # rest of the rows each hold the GUI thread for tens of milliseconds; one after the
-        # other in one turn, they were one long stall (measured with bench gui).
-        QTimer.singleShot(0, self.window, lambda: self._show_checklist(selection))
+        # The checklist on a later turn of the loop: for a 1,000-item inspection the tree and
+        # the rest of the rows each hold the GUI thread for tens of milliseconds; one after the
+        # other in one turn, they were one long stall (measured with bench gui). A timer
+        # object, not QTimer.singleShot(0, ...): Qt 6 posts a zero single shot as an event,
+        # which ran before the timers (and input) that were due, so the two steps still
+        # stalled the window as one.
+        self._checklist_due = selection
+        self._checklist_timer.start()
 
-    def _show_checklist(self, selection: Selection) -> None:
-        if self.selection is selection:
+    def _show_checklist(self) -> None:
+        selection, self._checklist_due = self._checklist_due, None
+        if selection is not None and self.selection is selection:
             self.window.show_checklist(selection.checklist)
 
     def _log_load(self, selection: Selection) -> None:
