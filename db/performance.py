@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+# The batch function logs each call in query_performance_log; PL/pgSQL, so the server sends
+# its first row only when it has them all. The stream function (revision 0006) returns the
+# same rows, is inlined into the calling statement and streams from the first row, but cannot
+# log. The window loads through the stream function; bench and scripts call the batch one.
 BATCH_FUNCTION = "get_inspection_media_batch"
+STREAM_FUNCTION = "get_inspection_media_stream"
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,25 @@ SELECT m.id AS media_id, m.checklist_item_id, ci.position AS item_position, m.st
    AND ci.inspection_id = :inspection_id
    AND m.deleted_at IS NULL
  ORDER BY ci.position, m.checklist_item_id, m.captured_at, m.id"""
+
+# The body of get_inspection_media_stream() (revision 0006_streamed_media): the same rows in the
+# same order as BATCH_QUERY_SQL, read item by item in position order so that the server sorts
+# one item's photos at a time and sends the first rows at once. The ORDER BY inside LATERAL
+# keeps the planner from flattening the subquery back into a hash join and a full sort.
+STREAM_QUERY_SQL = """\
+SELECT m.media_id, ci.id AS checklist_item_id, ci.position AS item_position, m.storage_key,
+       m.mime_type, m.width, m.height, m.byte_size, m.sha256, m.caption, m.captured_at
+  FROM checklist_items AS ci
+ CROSS JOIN LATERAL (
+        SELECT m.id AS media_id, m.storage_key, m.mime_type, m.width, m.height, m.byte_size,
+               m.sha256, m.caption, m.captured_at
+          FROM media AS m
+         WHERE m.checklist_item_id = ci.id
+           AND m.inspection_id = :inspection_id
+           AND m.deleted_at IS NULL
+         ORDER BY m.captured_at, m.id) AS m
+ WHERE ci.inspection_id = :inspection_id
+ ORDER BY ci.position, ci.id, m.captured_at, m.media_id"""
 
 
 @dataclass(frozen=True)

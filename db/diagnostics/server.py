@@ -17,7 +17,7 @@ from db.diagnostics.plan import plan_indexes, render_plan
 from db.metrics import QueryMetrics
 from db.performance import (
     BATCH_FUNCTION,
-    BATCH_QUERY_SQL,
+    STREAM_QUERY_SQL,
     IndexUsage,
     QueryPerformance,
     analyze_query_performance,
@@ -30,9 +30,11 @@ OFFLINE_MESSAGE = (
     "Not available offline: an offline bundle is a read-only SQLite copy, "
     "there is no database server to ask."
 )
-# The tables and function whose statements the server-side view lists (word boundaries, so
+# The tables and functions whose statements the server-side view lists (word boundaries, so
 # "media" does not match "get_inspection_media_batch" twice).
-OUR_STATEMENTS_PATTERN = r"\m(inspections|checklist_items|media|get_inspection_media_batch)\M"
+OUR_STATEMENTS_PATTERN = (
+    r"\m(inspections|checklist_items|media|get_inspection_media_(batch|stream))\M"
+)
 # Queries and changes only: not DDL, ANALYZE, nor the panel's own EXPLAIN (utility statements,
 # which pg_stat_statements also tracks).
 DML_PATTERN = r"^\s*(select|with|insert|update|delete)\M"
@@ -76,9 +78,10 @@ async def index_usage(conn: AsyncConnection) -> tuple[IndexUsage, ...]:
 async def explain_batch_query(
     conn: AsyncConnection, inspection_id: int, inspection: str = ""
 ) -> ExplainFigures:
-    """EXPLAIN (ANALYZE, BUFFERS) of the batch function's query for one inspection."""
+    """EXPLAIN (ANALYZE, BUFFERS) of the query the window loads an inspection's media with
+    (the stream function's, which the planner inlines) for one inspection."""
     result = await conn.execute(
-        text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + BATCH_QUERY_SQL),
+        text("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + STREAM_QUERY_SQL),
         {"inspection_id": inspection_id},
     )
     document = result.scalar_one()
@@ -162,7 +165,7 @@ async def server_report(
         functions, functions_error = await _section(conn, function_performance(conn, hours))
         indexes, indexes_error = await _section(conn, index_usage(conn))
         explain: ExplainFigures | None = None
-        explain_error: str | None = "Select an inspection to explain its batch query."
+        explain_error: str | None = "Select an inspection to explain its media query."
         if inspection_id is not None:
             explain, explain_error = await _section(
                 conn, explain_batch_query(conn, inspection_id, inspection)

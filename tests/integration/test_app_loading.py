@@ -18,7 +18,8 @@ from viewer.thumbnails.cache import MIB, ThumbnailCache
 from viewer.thumbnails.service import ThumbnailService
 from viewer.widgets.main_window import MainWindow
 
-BATCH_PATTERN = "%FROM get_inspection_media_batch(%"
+# The window loads through the stream function (revision 0006).
+STREAM_PATTERN = "%FROM get_inspection_media_stream(%"
 PER_ITEM_PATTERN = "%WHERE media.checklist_item_id = %"
 
 
@@ -50,7 +51,7 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
     with qtbot.waitSignal(controller.first_view_ready, timeout=60_000):
         controller.start()
 
-    batch_before = server_calls(engine, BATCH_PATTERN)
+    stream_before = server_calls(engine, STREAM_PATTERN)
     per_item_before = server_calls(engine, PER_ITEM_PATTERN)
     window.select_inspection_row(window.inspections.row_of(large_id))
     qtbot.waitUntil(
@@ -64,7 +65,7 @@ def test_opening_an_inspection_makes_one_batch_call_and_no_per_item_query(  # ty
     action = controller.metrics.last("load_media")
     assert action is not None and action.label == f"load_media inspection={large_id}"
     assert (action.statement_count, action.strategy) == (1, "batch")
-    assert server_calls(engine, BATCH_PATTERN) - batch_before == 1
+    assert server_calls(engine, STREAM_PATTERN) - stream_before == 1
     assert server_calls(engine, PER_ITEM_PATTERN) - per_item_before == 0
     assert window.media.rowCount() == live
     assert window.load_label.text().endswith("1 statement (batch)")

@@ -20,6 +20,8 @@ from db.performance import (
     BATCH_QUERY_SQL,
     EXPECTED_INDEXES,
     SEARCH_EXPRESSION,
+    STREAM_FUNCTION,
+    STREAM_QUERY_SQL,
     ValidationCheck,
     analyze_query_performance,
     validate_optimization,
@@ -262,6 +264,7 @@ def test_downgrade_and_upgrade_again_restore_the_same_schema(fresh_engine: Engin
         "verify_index_usage()",
         "analyze_query_performance(text,integer)",
         "review_records_append_only()",  # revision 0004_review
+        "get_inspection_media_stream(bigint)",  # revision 0006_streamed_media
     }
     assert {spec.name for spec in EXPECTED_INDEXES} <= {i[1] for i in at_head["indexes"]}
 
@@ -570,6 +573,55 @@ def test_batch_function_body_is_batch_query_sql(db_conn: Connection) -> None:
     assert squash(BATCH_QUERY_SQL.replace(":inspection_id", "p_inspection_id")) in squash(
         definition
     )
+
+
+def test_stream_function_returns_the_batch_functions_rows(db_conn: Connection) -> None:
+    # Revision 0006: the window loads through the stream function, bench and scripts through
+    # the batch one; a deleted photo and an unknown inspection included.
+    ids = insert_dataset(db_conn, inspections=3, items_per_inspection=6, media_per_item=4)
+    small, _ = insert_small_inspection(db_conn)
+
+    compared = 0
+    for inspection in [*ids, small, -1]:
+        batch = db_conn.execute(
+            text(f"SELECT * FROM {BATCH_FUNCTION}(:inspection_id)"), {"inspection_id": inspection}
+        )
+        stream = db_conn.execute(
+            text(f"SELECT * FROM {STREAM_FUNCTION}(:inspection_id)"), {"inspection_id": inspection}
+        )
+        query = db_conn.execute(text(STREAM_QUERY_SQL), {"inspection_id": inspection})
+        assert list(stream.keys()) == list(batch.keys()) == list(query.keys())
+        rows = [tuple(r) for r in batch]
+        assert [tuple(r) for r in stream] == rows == [tuple(r) for r in query]
+        compared += len(rows)
+    assert compared > 4  # not all empty
+
+
+def test_stream_function_body_is_stream_query_sql(db_conn: Connection) -> None:
+    definition = db_conn.execute(
+        text(f"SELECT pg_get_functiondef('{STREAM_FUNCTION}(bigint)'::regprocedure)")
+    ).scalar_one()
+
+    def squash(sql: str) -> str:
+        return re.sub(r"\s+", " ", sql).strip()
+
+    assert squash(STREAM_QUERY_SQL.replace(":inspection_id", "p_inspection_id")) in squash(
+        definition
+    )
+
+
+def test_the_planner_inlines_the_stream_function(db_conn: Connection) -> None:
+    """What lets the server send the first rows at once: a function it does not inline runs to
+    completion into a tuplestore first (a Function Scan), as the PL/pgSQL batch function does.
+    A SET clause, STRICT, VOLATILE or plpgsql on the stream function would bring that back."""
+    inspection, _ = insert_small_inspection(db_conn)
+
+    def node_types(function: str) -> set[str]:
+        sql = f"SELECT * FROM {function}(CAST(:i AS bigint))"
+        return {n["Node Type"] for n in explain(db_conn, sql, {"i": inspection})}
+
+    assert "Function Scan" in node_types(BATCH_FUNCTION)
+    assert "Function Scan" not in node_types(STREAM_FUNCTION)
 
 
 def test_batch_call_logs_one_row_with_its_row_count(db_conn: Connection) -> None:

@@ -127,7 +127,7 @@ def test_the_photos_go_first_then_the_review_state_and_the_checklist(  # type: i
 
     def sent(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
         for name in ("review_records", "checklist_items"):
-            if name in statement and "get_inspection_media_batch" not in statement:
+            if name in statement and "get_inspection_media_" not in statement:
                 item = window.media.item(0)
                 first_photo_when_sent.setdefault(name, item.id if item is not None else None)
 

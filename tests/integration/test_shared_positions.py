@@ -15,7 +15,7 @@ from sqlalchemy.engine import URL
 from db.engine import make_async_engine, make_engine
 from db.media import load_checklist, load_inspection_media, load_media_per_item
 from db.migrate import upgrade
-from db.performance import BATCH_FUNCTION, BATCH_QUERY_SQL
+from db.performance import BATCH_FUNCTION, BATCH_QUERY_SQL, STREAM_FUNCTION, STREAM_QUERY_SQL
 from db.records import ChecklistEntry, InspectionMedia
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -125,7 +125,7 @@ def test_items_sharing_a_position_each_get_all_their_photos_as_on_the_fallback(
     ]
 
 
-def test_batch_function_and_query_keep_each_items_rows_together(
+def test_batch_and_stream_functions_and_queries_keep_each_items_rows_together(
     shared_engine: tuple[Engine, SharedPositions],
 ) -> None:
     engine, data = shared_engine
@@ -144,6 +144,14 @@ def test_batch_function_and_query_keep_each_items_rows_together(
         from_query = list(
             conn.execute(text(BATCH_QUERY_SQL), {"inspection_id": data.inspection}).scalars()
         )
-        conn.rollback()  # the function logs its call
+        streamed = list(
+            conn.execute(
+                text(f"SELECT media_id FROM {STREAM_FUNCTION}(:i)"), {"i": data.inspection}
+            ).scalars()
+        )
+        stream_query = list(
+            conn.execute(text(STREAM_QUERY_SQL), {"inspection_id": data.inspection}).scalars()
+        )
+        conn.rollback()  # the batch function logs its call
 
-    assert from_function == from_query == expected
+    assert from_function == from_query == streamed == stream_query == expected

@@ -22,6 +22,7 @@ from db.media import (
 )
 from db.metrics import QueryMetrics
 from db.migrate import upgrade
+from db.performance import STREAM_FUNCTION
 from db.records import MediaItem
 from db.selection import Selection, SelectionLoader
 from viewer.presenters.main import MainPresenter
@@ -33,6 +34,7 @@ from viewer.widgets.main_window import MainWindow
 ITEMS, PER_ITEM = 1_000, 20
 PHOTOS = ITEMS * PER_ITEM
 BATCH_PATTERN = "%FROM get_inspection_media_batch(%"
+STREAM_PATTERN = "%FROM get_inspection_media_stream(%"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def huge(create_database: Callable[[str], URL]) -> Iterator[tuple[Engine, int]]:
             ),
             {"i": inspection_id, "p": PER_ITEM},
         )
-        conn.execute(text("ANALYZE media"))
+        conn.execute(text("ANALYZE checklist_items, media"))
     yield engine, int(inspection_id)
     engine.dispose()
 
@@ -96,10 +98,12 @@ def test_the_batch_streams_in_chunks_as_one_counted_statement(
         finally:
             await aengine.dispose()
 
-    before = server_calls(engine, BATCH_PATTERN)
+    before = server_calls(engine, STREAM_PATTERN), server_calls(engine, BATCH_PATTERN)
     streamed, whole = asyncio.run(load())
     assert streamed == whole
-    assert server_calls(engine, BATCH_PATTERN) - before == 2  # the streamed one, then whole
+    # The streamed load through the stream function, the whole one through the batch function.
+    after = server_calls(engine, STREAM_PATTERN), server_calls(engine, BATCH_PATTERN)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
     # A screenful first, then the larger chunks, each starting where the last one ended.
     assert chunks[0] == (0, STREAM_FIRST_CHUNK_ROWS)
     assert all(n == STREAM_CHUNK_ROWS for _, n in chunks[1:-1])
@@ -163,7 +167,7 @@ def test_the_checklist_statement_waits_for_the_first_rows(huge: tuple[Engine, in
         aengine = make_async_engine(engine.url)
 
         def sent(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
-            if "checklist_items" in statement and "get_inspection_media_batch" not in statement:
+            if "checklist_items" in statement and "get_inspection_media_" not in statement:
                 events.append("checklist sent")
 
         event.listen(aengine.sync_engine, "before_cursor_execute", sent)
@@ -188,6 +192,28 @@ def test_the_checklist_statement_waits_for_the_first_rows(huge: tuple[Engine, in
     assert [s.inspection_id for s in delivered] == [inspection_id]
     assert len(delivered[0].checklist) == ITEMS
     assert delivered[0].media.media.count == PHOTOS
+
+
+def test_the_server_sorts_a_huge_inspection_one_item_at_a_time(huge: tuple[Engine, int]) -> None:
+    """Revision 0006: the stream function is inlined, and its plan sorts each item's photos as
+    they are read (an Incremental Sort over the items in position order), so the server sends
+    the first rows at once. A full Sort (or a Function Scan) would hold them all first. The
+    planner chooses it by cost, with the tables' statistics (the fixture analyses them, as
+    autovacuum does)."""
+    engine, inspection_id = huge
+    with engine.connect() as conn:
+        plan = conn.execute(
+            text(f"EXPLAIN (FORMAT JSON) SELECT * FROM {STREAM_FUNCTION}(CAST(:i AS bigint))"),
+            {"i": inspection_id},
+        ).scalar_one()
+    nodes: list[str] = []
+    stack = [plan[0]["Plan"]]
+    while stack:
+        node = stack.pop()
+        nodes.append(node["Node Type"])
+        stack.extend(node.get("Plans", []))
+    assert "Incremental Sort" in nodes, nodes
+    assert "Sort" not in nodes and "Function Scan" not in nodes, nodes
 
 
 def _temp_blocks(conn: Connection) -> int:

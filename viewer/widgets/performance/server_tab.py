@@ -30,6 +30,12 @@ from viewer.models.performance_tables import (
 from viewer.widgets.performance.bindings import Bindings
 from viewer.widgets.performance.parts import message_label, table_view
 
+BATCH_LOG_TIP = (
+    "The log get_inspection_media_batch keeps of its own calls (bench, scripts). The window "
+    "loads through get_inspection_media_stream, which streams its rows and cannot log: its "
+    "server time is under pg_stat_statements."
+)
+
 
 def _server_status(report: ServerReport | None) -> str:
     if report is None:
@@ -103,7 +109,7 @@ class ServerTab(QWidget):
         self.top_model = TopStatementModel(self)
         self.server_messages: dict[str, QLabel] = {}
         self._table_tab("indexes", self.index_model, "Index usage", 0)
-        self._table_tab("functions", self.function_model, "Batch function", 0)
+        self._table_tab("functions", self.function_model, "Batch function", 0, BATCH_LOG_TIP)
         self._table_tab("top", self.top_model, "pg_stat_statements", 5)
         layout.addWidget(self.server_tabs, 1)
 
@@ -126,7 +132,9 @@ class ServerTab(QWidget):
         explain_layout.addWidget(self.explain_text, 1)
         return explain
 
-    def _table_tab(self, key: str, model: FigureTableModel[Any], title: str, stretch: int) -> None:
+    def _table_tab(
+        self, key: str, model: FigureTableModel[Any], title: str, stretch: int, tip: str = ""
+    ) -> None:
         tab = QWidget()
         tab_layout = QVBoxLayout(tab)
         tab_layout.setContentsMargins(0, 4, 0, 0)
@@ -139,4 +147,5 @@ class ServerTab(QWidget):
         view = table_view(model, stretch=stretch)
         view.setObjectName(f"server_{key}_table")
         tab_layout.addWidget(view, 1)
-        self.server_tabs.addTab(tab, title)
+        index = self.server_tabs.addTab(tab, title)
+        self.server_tabs.setTabToolTip(index, tip)
