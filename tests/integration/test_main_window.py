@@ -92,7 +92,9 @@ def test_selecting_an_inspection_fills_checklist_and_grid_and_items_filter_it(ap
     total = selection.media.media.count
     assert total >= 1000
     qtbot.waitUntil(lambda: window.media.rowCount() == total)
-    assert window.checklist.data(window.tree.currentIndex(), ScopeRole) == ALL_MEDIA
+    qtbot.waitUntil(
+        lambda: window.checklist.data(window.tree.currentIndex(), ScopeRole) == ALL_MEDIA
+    )
 
     # An item with photos: the grid shows exactly that item's photos, in order.
     entry = next(e for e in selection.checklist if e.media_count >= 2)
