@@ -123,11 +123,10 @@ async def stream_inspection_media(
     as they arrive.
 
     Still ONE statement (no server-side cursor): the server sends rows as it reads them,
-    psycopg streams the result in chunks, and
-    between chunks the event loop runs, so a huge inspection neither freezes the window nor
-    waits for its last row before the first ones are shown (the first chunk is smaller: a
-    screenful). The statement is counted as the engine's own would be. On SQLite (bundles,
-    local files) the whole result comes at once.
+    psycopg streams the result in chunks, and between chunks the event loop runs, so a huge
+    inspection neither freezes the window nor waits for its last row before the first ones
+    are shown (the first chunk is smaller: a screenful). The statement is counted as the
+    engine's own would be. On SQLite (bundles, local files) the whole result comes at once.
     """
     if conn.dialect.name != "postgresql":
         media = await load_inspection_media(conn, inspection_id)

@@ -1,4 +1,5 @@
-"""The server's side on demand: batch function timings, index usage, EXPLAIN, top statements."""
+"""The server's side on demand: batch function timings, index usage, EXPLAIN of the media
+query, top statements."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ async def index_usage(conn: AsyncConnection) -> tuple[IndexUsage, ...]:
     return tuple(await conn.run_sync(verify_index_usage))
 
 
-async def explain_batch_query(
+async def explain_media_query(
     conn: AsyncConnection, inspection_id: int, inspection: str = ""
 ) -> ExplainFigures:
     """EXPLAIN (ANALYZE, BUFFERS) of the query the window loads an inspection's media with
@@ -168,7 +169,7 @@ async def server_report(
         explain_error: str | None = "Select an inspection to explain its media query."
         if inspection_id is not None:
             explain, explain_error = await _section(
-                conn, explain_batch_query(conn, inspection_id, inspection)
+                conn, explain_media_query(conn, inspection_id, inspection)
             )
         statements, top_error = await _section(conn, top_statements(conn, top))
     return ServerReport(

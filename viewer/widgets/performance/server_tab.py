@@ -1,4 +1,4 @@
-"""The Server tab: on demand, EXPLAIN of the batch query, index usage, function timings, top SQL."""
+"""The Server tab: on demand, EXPLAIN of the media query, index usage, function timings, top SQL."""
 
 from __future__ import annotations
 
