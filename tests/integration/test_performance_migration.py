@@ -561,18 +561,22 @@ def test_batch_function_and_batch_query_return_the_same_rows(db_conn: Connection
         assert [tuple(r) for r in function_rows] == [tuple(r) for r in query_rows]
 
 
-def test_batch_function_body_is_batch_query_sql(db_conn: Connection) -> None:
+@pytest.mark.parametrize(
+    ("function", "query"),
+    [(BATCH_FUNCTION, BATCH_QUERY_SQL), (STREAM_FUNCTION, STREAM_QUERY_SQL)],
+)
+def test_function_body_is_its_query_in_db_performance(
+    db_conn: Connection, function: str, query: str
+) -> None:
     # Catches an edit to one of the two that was not made to the other.
     definition = db_conn.execute(
-        text(f"SELECT pg_get_functiondef('{BATCH_FUNCTION}(bigint)'::regprocedure)")
+        text(f"SELECT pg_get_functiondef('{function}(bigint)'::regprocedure)")
     ).scalar_one()
 
     def squash(sql: str) -> str:
         return re.sub(r"\s+", " ", sql).strip()
 
-    assert squash(BATCH_QUERY_SQL.replace(":inspection_id", "p_inspection_id")) in squash(
-        definition
-    )
+    assert squash(query.replace(":inspection_id", "p_inspection_id")) in squash(definition)
 
 
 def test_stream_function_returns_the_batch_functions_rows(db_conn: Connection) -> None:
@@ -595,19 +599,6 @@ def test_stream_function_returns_the_batch_functions_rows(db_conn: Connection) -
         assert [tuple(r) for r in stream] == rows == [tuple(r) for r in query]
         compared += len(rows)
     assert compared > 4  # not all empty
-
-
-def test_stream_function_body_is_stream_query_sql(db_conn: Connection) -> None:
-    definition = db_conn.execute(
-        text(f"SELECT pg_get_functiondef('{STREAM_FUNCTION}(bigint)'::regprocedure)")
-    ).scalar_one()
-
-    def squash(sql: str) -> str:
-        return re.sub(r"\s+", " ", sql).strip()
-
-    assert squash(STREAM_QUERY_SQL.replace(":inspection_id", "p_inspection_id")) in squash(
-        definition
-    )
 
 
 def test_the_planner_inlines_the_stream_function(db_conn: Connection) -> None:

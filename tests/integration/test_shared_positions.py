@@ -135,23 +135,17 @@ def test_batch_and_stream_functions_and_queries_keep_each_items_rows_together(
         *data.photos[data.later],
     ]
 
+    statements = {
+        "batch function": f"SELECT media_id FROM {BATCH_FUNCTION}(:inspection_id)",
+        "batch query": BATCH_QUERY_SQL,
+        "stream function": f"SELECT media_id FROM {STREAM_FUNCTION}(:inspection_id)",
+        "stream query": STREAM_QUERY_SQL,
+    }
     with engine.connect() as conn:
-        from_function = list(
-            conn.execute(
-                text(f"SELECT media_id FROM {BATCH_FUNCTION}(:i)"), {"i": data.inspection}
-            ).scalars()
-        )
-        from_query = list(
-            conn.execute(text(BATCH_QUERY_SQL), {"inspection_id": data.inspection}).scalars()
-        )
-        streamed = list(
-            conn.execute(
-                text(f"SELECT media_id FROM {STREAM_FUNCTION}(:i)"), {"i": data.inspection}
-            ).scalars()
-        )
-        stream_query = list(
-            conn.execute(text(STREAM_QUERY_SQL), {"inspection_id": data.inspection}).scalars()
-        )
+        got = {
+            name: list(conn.execute(text(sql), {"inspection_id": data.inspection}).scalars())
+            for name, sql in statements.items()
+        }
         conn.rollback()  # the batch function logs its call
 
-    assert from_function == from_query == streamed == stream_query == expected
+    assert got == dict.fromkeys(statements, expected)
