@@ -59,7 +59,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.settings = settings
         self.performance_panel: QDockWidget | None = None
-        self._scope_from_user = True  # False while show_checklist() picks "All media"
         self.setWindowTitle(self.tr("Inspection Viewer"))
         self.setObjectName("mainWindow")
         self.inspections = InspectionTableModel(self)
@@ -74,7 +73,7 @@ class MainWindow(QMainWindow):
         self.table = self.list_pane.table
         self.table.selectionModel().selectionChanged.connect(self._on_inspection_selection)
 
-        checklist_pane = ChecklistPane(self.checklist)
+        self.checklist_pane = checklist_pane = ChecklistPane(self.checklist)
         self.inspection_title = checklist_pane.title
         self.inspection_facts = checklist_pane.facts
         self.tree = checklist_pane.tree
@@ -297,15 +296,9 @@ class MainWindow(QMainWindow):
         self.media_pane.show_message("Loading photos...")
 
     def show_checklist(self, entries: Sequence[ChecklistEntry]) -> None:
-        """The tree of a newly loaded inspection, on "All media". The presenter chose that
-        scope itself, so this does not report it back as the user's choice."""
-        self.checklist.set_checklist(entries)
-        self.tree.expandAll()
-        self._scope_from_user = False
-        try:
-            self.tree.setCurrentIndex(self.checklist.all_media_index())
-        finally:
-            self._scope_from_user = True
+        """The tree of a newly loaded inspection, on "All media" (within three turns of the
+        loop). The presenter chose that scope itself: it is not reported as the user's."""
+        self.checklist_pane.show_checklist(entries)
 
     def show_media(self, items: Sequence[MediaItem], title: str, empty_text: str) -> None:
         self.media_pane.banner.setVisible(False)
@@ -344,7 +337,7 @@ class MainWindow(QMainWindow):
 
     def _on_scope_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
         scope = self.checklist.data(current, ScopeRole) if current.isValid() else None
-        if scope is not None and self._scope_from_user:
+        if scope is not None and not self.checklist_pane.choosing_scope:
             self.scope_selected.emit(scope)
 
     # --- settings ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A loaded checklist in the window: every section open, "All media" current, not reported."""
+"""A loaded checklist in the window: every section open, "All media" current, not reported,
+and painted once it is open."""
 
 from __future__ import annotations
 
@@ -33,10 +34,13 @@ def test_a_shown_checklist_has_its_sections_open_on_all_media_without_a_scope_si
     sections = [model.index(row, 0) for row in range(1, model.rowCount())]
     assert len(sections) == 6
     assert all(tree.isExpanded(index) for index in sections)
+    # It is painted in the end: the tree holds its paint only while it opens the sections.
+    qtbot.waitUntil(tree.updatesEnabled)
 
     # The next inspection's checklist replaces it.
     window.show_checklist(_entries(8, 4))
-    qtbot.waitUntil(lambda: model.rowCount() == 3)  # All media and two sections
+    assert model.rowCount() == 3  # All media and two sections
+    qtbot.waitUntil(lambda: tree.updatesEnabled() and tree.currentIndex().isValid())
     assert all(tree.isExpanded(model.index(row, 0)) for row in (1, 2))
     # A click on an item is the user's choice: it is reported.
     with qtbot.waitSignal(window.scope_selected):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QTreeView, QVBoxLayout, QWidget
 
+from db.records import ChecklistEntry
 from db.review.records import ReviewEntry
 from viewer.models.checklist_tree import ChecklistTreeModel
 from viewer.models.checklist_tree import Column as ChecklistColumn
@@ -32,6 +35,15 @@ class ChecklistPane(QWidget):
         self.tree.setAccessibleName(self.tr("Checklist"))
         self.tree.setModel(model)
         self.tree.setUniformRowHeights(True)
+        self._model = model
+        # True while show_checklist() makes "All media" current: that is not the user's choice.
+        self.choosing_scope = False
+        # The later turns of show_checklist(): open the sections, then paint.
+        self._opening = False
+        self._turn = QTimer(self)
+        self._turn.setSingleShot(True)
+        self._turn.setInterval(0)
+        self._turn.timeout.connect(self._next_turn)
         # Item ids apply_filter hid; a reset of the model shows every row again.
         self._hidden: set[int] = set()
         model.modelReset.connect(self._forget_hidden)
@@ -53,6 +65,34 @@ class ChecklistPane(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.review)
+
+    def show_checklist(self, entries: Sequence[ChecklistEntry]) -> None:
+        """A newly loaded checklist, every section open, on "All media", in three turns.
+
+        For a 1,000-item checklist, filling the model, laying out its open sections and painting
+        them take 5-15 ms each. In one turn of the loop they held the GUI thread for up to
+        35-40 ms; in three, up to 15 ms (bench notes in docs/PERFORMANCE.md). The tree does not
+        repaint until the last turn, so it never shows a half-open checklist. A timer object,
+        not QTimer.singleShot(0, ...), which Qt posts as an event that runs before due timers
+        and input.
+        """
+        self.tree.setUpdatesEnabled(False)
+        self._model.set_checklist(entries)
+        self._opening = True
+        self._turn.start()
+
+    def _next_turn(self) -> None:
+        if self._opening:
+            self._opening = False
+            self.tree.expandAll()
+            self.choosing_scope = True
+            try:
+                self.tree.setCurrentIndex(self._model.all_media_index())
+            finally:
+                self.choosing_scope = False
+            self._turn.start()
+        else:
+            self.tree.setUpdatesEnabled(True)
 
     def apply_filter(self, kind: str, flagged_items: set[int]) -> int:
         """Hide the checklist items the review filter leaves out; returns how many show.
