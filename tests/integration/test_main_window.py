@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+from PySide6.QtGui import QImage
 from sqlalchemy import Engine, text
 
 from db.config import AppPaths, libpq_url
@@ -126,6 +127,41 @@ def test_opening_an_inspection_is_one_straight_path_without_a_scope_round_trip(a
     qtbot.waitUntil(lambda: window.media.rowCount() > 0)
     assert thumbnails.generation - before == 1
     assert window.current_scope() == ALL_MEDIA
+
+
+def test_the_first_screen_of_an_opened_inspection_outlasts_a_long_scroll_in_memory(
+    app, qtbot
+) -> None:  # type: ignore[no-untyped-def]
+    """Going back to an inspection shows its first screen from memory, even after more
+    thumbnails than the memory cache holds (put here directly, as a long scroll would)."""
+    window, feed, thumbnails = app.window, app.controller.feed, app.controller.thumbnails
+    large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
+    app.select(qtbot, large)
+
+    def first_screen() -> list[int]:
+        rows = window.media_pane.visible_rows()
+        return [] if rows is None else list(range(rows[0], rows[1] + 1))
+
+    qtbot.waitUntil(lambda: first_screen() and all(map(window.media.has_image, first_screen())))
+    rows = first_screen()
+    assert rows[0] == 0
+    media = window.media.media()
+    keys = [(media[row].id, feed.grid_px) for row in rows]
+    margin = (media[rows[-1] + 1].id, feed.grid_px)  # asked for ahead of the scroll
+    qtbot.waitUntil(lambda: margin in thumbnails.cache)
+
+    other = QImage(feed.grid_px, feed.grid_px * 3 // 4, QImage.Format.Format_RGB32)
+    for n in range(2 * thumbnails.cache.cap_bytes // other.sizeInBytes()):
+        thumbnails.cache.put((-1 - n, feed.grid_px), other)
+    assert margin not in thumbnails.cache
+    assert all(key in thumbnails.cache for key in keys)
+
+    app.select(qtbot, app.inspection_id(BAD_MEDIA_INSPECTION_REFERENCE))
+    before = thumbnails.stats()
+    app.select(qtbot, large)
+    qtbot.waitUntil(lambda: all(map(window.media.has_image, rows)))
+    after = thumbnails.stats()
+    assert after.memory_hits - before.memory_hits >= len(rows)
 
 
 def test_gui_thread_keeps_its_heartbeat_while_the_large_inspection_loads(app, qtbot) -> None:  # type: ignore[no-untyped-def]

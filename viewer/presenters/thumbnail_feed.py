@@ -73,6 +73,10 @@ class ThumbnailFeed(QObject):
             image = self.request(item, self.grid_px, visible=visible)
             if image is not None:
                 model.set_image(item.id, image)
+        if first == 0:
+            # The top of the grid, where an inspection opens: going back to it shows these
+            # from memory, however many other photos were scrolled through since.
+            self.thumbnails.cache.protect(visible_keys)
         self.thumbnails.set_visible(visible_keys)
         self.thumbnails.cancel_stale(keep_keys, size_px=self.grid_px)  # not the preview
         self._check_first_view()

@@ -127,3 +127,79 @@ def test_clear_and_discard_are_not_evictions() -> None:
     assert cache.stats().evictions == 0
     cache.put((5, 256), _image(10))
     assert list(cache.keys()) == [(5, 256)]
+
+
+def test_a_protected_first_screen_outlasts_a_scroll_through_more_than_the_cap() -> None:
+    cache = ThumbnailCache(800 * 4)  # 100 pixels protected at most
+    first_screen = [(1, 256), (2, 256)]
+    cache.put(first_screen[0], _image(20))  # cached before it is protected: moved
+    cache.protect(first_screen)
+    cache.put(first_screen[1], _image(20))  # arrives after: protected on arrival
+    for media_id in range(100, 200):  # ten times the cap of other photos
+        cache.put((media_id, 256), _image(80))
+    assert all(cache.get(key) is not None for key in first_screen)
+    assert cache.get((100, 256)) is None  # the common order still evicts
+    assert cache.bytes <= cache.cap_bytes
+    assert list(cache.keys())[-2:] == first_screen  # the protected ones last
+    assert cache.bytes == 4 * (20 + 20 + 80 * (len(cache) - 2))
+
+
+def test_protected_thumbnails_beyond_their_share_go_back_to_the_common_order() -> None:
+    cache = ThumbnailCache(800 * 4)  # share: 100 pixels
+    screens = [[(i, 256)] for i in range(4)]
+    for screen in screens:
+        cache.protect(screen)
+        cache.put(screen[0], _image(40))
+    # 160 pixels protected: the two least recently used went back, as the newest there.
+    assert list(cache.keys()) == [(0, 256), (1, 256), (2, 256), (3, 256)]
+    assert cache.get((1, 256)) is not None
+    for media_id in range(100, 120):
+        cache.put((media_id, 256), _image(80))
+    assert (0, 256) not in cache and (1, 256) not in cache
+    assert (2, 256) in cache and (3, 256) in cache
+    assert cache.stats().entries == len(list(cache.keys()))
+
+
+@settings(deadline=None)
+@given(
+    cap_pixels=st.integers(0, 120),
+    operations=st.lists(
+        st.one_of(
+            st.tuples(st.just("put"), st.integers(0, 7), st.integers(1, 40)),
+            st.tuples(st.just("get"), st.integers(0, 7), st.just(0)),
+            st.tuples(st.just("protect"), st.integers(0, 7), st.just(0)),
+            st.tuples(st.just("discard"), st.integers(0, 7), st.just(0)),
+            st.tuples(st.just("cap"), st.integers(0, 7), st.integers(0, 120)),
+        ),
+        max_size=80,
+    ),
+)
+def test_with_protected_entries_the_cache_still_keeps_its_cap_and_its_counts(
+    cap_pixels: int, operations: list[tuple[str, int, int]]
+) -> None:
+    cache = ThumbnailCache(cap_pixels * 4)
+    widths: dict[tuple[int, int], int] = {}  # what was last put, if still cached
+    hits = misses = 0
+    for op, media_id, number in operations:
+        key = (media_id, 256)
+        if op == "put":
+            cache.put(key, _image(number))
+            widths[key] = number
+        elif op == "get":
+            image = cache.get(key)
+            if image is None:
+                misses += 1
+            else:
+                hits += 1
+                assert image.width() == widths[key]
+        elif op == "protect":
+            cache.protect([key])
+        elif op == "discard":
+            cache.discard(key)
+        else:
+            cache.set_cap_bytes(number * 4)
+        present = list(cache.keys())
+        assert len(present) == len(set(present)) == len(cache)
+        assert cache.bytes == 4 * sum(widths[k] for k in present) <= cache.cap_bytes
+    stats = cache.stats()
+    assert (stats.hits, stats.misses) == (hits, misses)
