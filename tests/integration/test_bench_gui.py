@@ -113,6 +113,10 @@ def check_run(run: dict[str, Any]) -> None:
         assert {"gap_ms", "at_ms", "cpu_ms", "cpu_wait_ms", "phase"} == gap.keys(), name
         # On Linux the gap is split: its CPU time and its wait for a CPU fit inside it.
         assert gap["cpu_ms"] + gap["cpu_wait_ms"] <= gap["gap_ms"] + 2, name
+    # The busiest gap's CPU: at least that of any listed gap, never more than the longest gap.
+    busiest = heartbeat["busiest_cpu_ms"]
+    assert all(gap["cpu_ms"] <= busiest for gap in heartbeat["long_gaps"]), name
+    assert busiest <= heartbeat["max_ms"] + 2, name
     # Every visible thumbnail in: after the grid was filled, the first one, then all.
     assert 0 < run["first_rows_ms"] <= run["first_visible_ms"] <= run["all_visible_ms"], name
     assert run["first_rows_ms"] <= run["all_rows_ms"], name

@@ -4,12 +4,13 @@ the viewer, and a GUI thread that never stalls."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from sqlalchemy import Engine, text
 
@@ -19,6 +20,7 @@ from db.engine import Database, make_async_engine
 from db.records import ALL_MEDIA
 from db.retry import RetryPolicy
 from viewer.app import tune_interpreter
+from viewer.bench.gui.probes import Heartbeat
 from viewer.gc_pacer import settle_heap
 from viewer.models.checklist_tree import ScopeRole
 from viewer.models.media_grid import FailureRole
@@ -165,20 +167,13 @@ def test_the_first_screen_of_an_opened_inspection_outlasts_a_long_scroll_in_memo
 
 
 def test_gui_thread_keeps_its_heartbeat_while_the_large_inspection_loads(app, qtbot) -> None:  # type: ignore[no-untyped-def]
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.elapsed()]
-
-    def beat() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    heartbeat = QTimer()
-    heartbeat.setInterval(5)
-    heartbeat.timeout.connect(beat)
-    heartbeat.start()
+    """The 1 ms heartbeat of `bench gui` while the 1,100-photo inspection loads cold and the
+    grid is paged: the GUI thread never works more than 50 ms at a stretch (its own CPU time
+    in any gap, which the machine's load barely changes). The gaps themselves also hold the
+    time it waited for a CPU, so their bound is looser: this test must not depend on how busy
+    the machine is. `bench gui` measures the gaps on a quiet machine."""
+    heartbeat = Heartbeat()
+    heartbeat.start(time.perf_counter())
     large = app.inspection_id(LARGE_INSPECTION_REFERENCE)
     app.controller.thumbnails.cache.clear()
     app.select(qtbot, large)
@@ -200,11 +195,15 @@ def test_gui_thread_keeps_its_heartbeat_while_the_large_inspection_loads(app, qt
         bar.setValue(bar.value() + 6 * window.grid.viewport().height())
         qtbot.waitUntil(lambda before=before: window.media_pane.visible_rows() != before)
         qtbot.waitUntil(visible_thumbnails_shown, timeout=30_000)
-    heartbeat.stop()
+    figures = heartbeat.stop()
+    heartbeat.deleteLater()
     assert app.controller.thumbnails.stats().decodes > decodes_before, "work happened"
-    longest = max(gaps)
-    print(f"longest GUI-thread gap: {longest} ms over {len(gaps)} beats")
-    assert longest < 250
+    print(
+        f"longest GUI-thread gap: {figures.max_ms:.1f} ms, the most CPU in one gap "
+        f"{figures.busiest_cpu_ms:.1f} ms, over {figures.beats} beats"
+    )
+    assert figures.busiest_cpu_ms <= 50
+    assert figures.max_ms < 250
 
 
 def test_twenty_rapid_selection_changes_end_on_the_last_inspection(app, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -118,6 +118,7 @@ class Heartbeat(QObject):
             max_ms=_ms(ordered[-1]),
             late_beats=len(self._long),
             late_cpu_share=_share(self._long),
+            busiest_cpu_ms=_ms(max((gap[2] for gap in self._long), default=0.0)),
             long_gaps=tuple(
                 LongGap(
                     _ms(gap),

@@ -72,6 +72,9 @@ class HeartbeatFigures:
     max_ms: float
     late_beats: int  # gaps of 16 ms or more: a frame missed
     late_cpu_share: float | None  # GUI-thread CPU time / time, over those gaps
+    # The most GUI-thread CPU time in one gap: the window's own longest stretch of work, which
+    # the machine's load barely changes (the gap itself also holds the time it waited).
+    busiest_cpu_ms: float
     long_gaps: tuple[LongGap, ...]  # the longest, longest first
 
 
