@@ -129,18 +129,21 @@ def test_media_grid_shows_placeholder_then_image_then_forgets_rows_out_of_view(q
     assert not model.set_image(999, image), "a photo of another inspection is ignored"
 
 
-def test_a_batch_of_thumbnails_changes_the_grid_with_one_signal(qtbot: object) -> None:
+def test_a_batch_of_thumbnails_is_one_signal_per_run_of_adjacent_rows(qtbot: object) -> None:
     model = MediaGridModel(loading_tile(16, 12))
     model.set_media(_media(10))  # media ids 1..10 in rows 0..9
     changed: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda first, last, *_: changed.append((first.row(), last.row())))
     image = QImage(16, 12, QImage.Format.Format_RGB32)
     tile = QImage(16, 12, QImage.Format.Format_RGB32)
-    count = model.set_images([(3, image), (7, image), (99, image)], [(5, "damaged", "bad", tile)])
-    assert count == 3  # 99 is not in this set
-    assert changed == [(2, 6)]
-    assert model.has_image(2) and model.has_image(4) and model.has_image(6)
-    assert not model.has_image(3)
+    count = model.set_images(
+        [(3, image), (7, image), (99, image), (4, image)], [(5, "damaged", "bad", tile)]
+    )
+    assert count == 4  # 99 is not in this set
+    # Rows 2-4 in one range; row 6 alone, not the rows between (the view's work is per row).
+    assert changed == [(2, 4), (6, 6)]
+    assert model.has_image(2) and model.has_image(3) and model.has_image(4)
+    assert model.has_image(6) and not model.has_image(5)
     assert model.data(model.index(4), FailureRole) == ("damaged", "bad")
 
 
