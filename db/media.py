@@ -74,21 +74,37 @@ def group_media(inspection_id: int, rows: Iterable[Any]) -> InspectionMedia:
 
 
 def group_items(inspection_id: int, items: Sequence[MediaItem]) -> InspectionMedia:
-    """group_media for rows that are MediaItems already (the streamed path)."""
-    runs: dict[int, list[MediaItem]] = {}
-    for item_id, run in groupby(items, _checklist_item_id):
-        if item_id in runs:
-            runs[item_id].extend(run)
-        else:
-            runs[item_id] = list(run)
-    groups = sorted(
-        (
-            ItemMedia(item_id, media[0].item_position, tuple(media))
-            for item_id, media in runs.items()
-        ),
-        key=_display_order,
-    )
-    return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
+    """group_media for rows that are MediaItems already."""
+    grouper = MediaGrouper()
+    grouper.add(items)
+    return grouper.result(inspection_id)
+
+
+class MediaGrouper:
+    """group_items in steps: rows are added as they arrive, each step costing only its rows,
+    and the groups are made at the end, one per checklist item. A streamed load of 20,000
+    photos grouped them all at once after its last row: 5.5 ms in that one turn of the loop."""
+
+    def __init__(self) -> None:
+        self._runs: dict[int, list[MediaItem]] = {}
+
+    def add(self, items: Iterable[MediaItem]) -> None:
+        runs = self._runs
+        for item_id, run in groupby(items, _checklist_item_id):
+            if item_id in runs:
+                runs[item_id].extend(run)
+            else:
+                runs[item_id] = list(run)
+
+    def result(self, inspection_id: int) -> InspectionMedia:
+        groups = sorted(
+            (
+                ItemMedia(item_id, media[0].item_position, tuple(media))
+                for item_id, media in self._runs.items()
+            ),
+            key=_display_order,
+        )
+        return InspectionMedia(inspection_id=inspection_id, items=tuple(groups))
 
 
 def _display_order(group: ItemMedia) -> tuple[int, int]:
@@ -136,7 +152,8 @@ async def stream_inspection_media(
     driver = raw.driver_connection
     assert isinstance(driver, psycopg.AsyncConnection)
     params = (inspection_id,)
-    rows: list[MediaItem] = []
+    grouper = MediaGrouper()
+    delivered = 0
     started = time.perf_counter()
     try:
         async with driver.cursor() as cursor:
@@ -146,13 +163,15 @@ async def stream_inspection_media(
             async for row in cursor.stream(STREAM_SQL, params, size=wanted):
                 chunk.append(_new_tuple(MediaItem, row))
                 if len(chunk) == wanted:
-                    on_rows(len(rows), tuple(chunk))
-                    rows.extend(chunk)
+                    on_rows(delivered, tuple(chunk))
+                    grouper.add(chunk)
+                    delivered += len(chunk)
                     chunk = []
                     wanted = chunk_rows
-            if chunk or not rows:
-                on_rows(len(rows), tuple(chunk))
-                rows.extend(chunk)
+            if chunk or not delivered:
+                on_rows(delivered, tuple(chunk))
+                grouper.add(chunk)
+                delivered += len(chunk)
     except psycopg.Error as exc:
         record_statement(STREAM_SQL, params, time.perf_counter() - started, 0, _first_line(exc))
         lost = driver.closed or isinstance(exc, psycopg.OperationalError)
@@ -161,8 +180,8 @@ async def stream_inspection_media(
         raise sa_exc.DBAPIError.instance(
             STREAM_SQL, params, exc, psycopg.Error, connection_invalidated=lost
         ) from exc
-    record_statement(STREAM_SQL, params, time.perf_counter() - started, len(rows))
-    return group_items(inspection_id, rows)
+    record_statement(STREAM_SQL, params, time.perf_counter() - started, delivered)
+    return grouper.result(inspection_id)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
-from db.media import group_media
+from hypothesis import given
+from hypothesis import strategies as st
+
+from db.media import MediaGrouper, group_items, group_media
+from db.records import MediaItem
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
@@ -55,3 +60,22 @@ def test_rows_already_in_display_order_group_as_they_come() -> None:
         (30, [4]),
     ]
     assert group_media(7, []).items == ()
+
+
+@given(
+    items=st.lists(st.tuples(st.integers(1, 6), st.integers(0, 3)), max_size=40),
+    cuts=st.lists(st.integers(0, 40), max_size=6),
+)
+def test_grouping_in_steps_as_rows_stream_in_is_grouping_them_at_once(
+    items: list[tuple[int, int]], cuts: list[int]
+) -> None:
+    """The streamed load groups each chunk as it arrives: wherever the chunks split an item's
+    run, the result is the one grouping all rows at once gives."""
+    rows = [
+        MediaItem._make(row(n, item_id, position, n)) for n, (item_id, position) in enumerate(items)
+    ]
+    grouper = MediaGrouper()
+    bounds = sorted({0, len(rows), *(c for c in cuts if c <= len(rows))})
+    for start, end in pairwise(bounds):
+        grouper.add(rows[start:end])
+    assert grouper.result(7) == group_items(7, rows)
