@@ -70,8 +70,8 @@ class ChecklistPane(QWidget):
         """A newly loaded checklist, every section open, on "All media", in three turns.
 
         For a 1,000-item checklist, filling the model, laying out its open sections and painting
-        them take 5-15 ms each. In one turn of the loop they held the GUI thread for up to
-        35-40 ms; in three, up to 15 ms (bench notes in docs/PERFORMANCE.md). The tree does not
+        them take 5-15 ms each. In one turn of the loop they held the GUI thread for 10-34 ms;
+        in three, for 7-15 ms (docs/PERFORMANCE.md, fifth session). The tree does not
         repaint until the last turn, so it never shows a half-open checklist. A timer object,
         not QTimer.singleShot(0, ...), which Qt posts as an event that runs before due timers
         and input.
