@@ -388,6 +388,7 @@ def test_validation_passes_on_a_migrated_and_analyzed_database(db_conn: Connecti
     assert [c.check_name for c in checks] == [
         *sorted(f"index {spec.name}" for spec in EXPECTED_INDEXES),
         "function get_inspection_media_batch",
+        "function get_inspection_media_stream",  # revision 0007_validate_stream
         "extension pg_trgm",
         "extension pg_stat_statements",
         *(f"statistics {table}" for table in OPTIMIZED_TABLES),
@@ -411,6 +412,8 @@ def test_validation_works_for_a_role_that_cannot_read_server_settings(
     # shared_preload_libraries is hidden from ordinary roles; the check must still answer.
     analyze_tables(db_conn)
     db_conn.execute(text("CREATE ROLE perf_viewer_probe NOLOGIN"))
+    # A role that reads the photos, as the app's does (the stream check needs it).
+    db_conn.execute(text("GRANT SELECT ON media, checklist_items TO perf_viewer_probe"))
     db_conn.execute(text("SET LOCAL ROLE perf_viewer_probe"))
     assert (
         db_conn.execute(
