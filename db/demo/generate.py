@@ -97,6 +97,20 @@ def _insert(
         report(label, start + len(chunk), len(rows))
 
 
+# A backend reports its row counts when it goes idle, at most once a second: left to that, the
+# inserts would be counted after the ANALYZE below, as changes since it, and validation would
+# then ask for another ANALYZE. Forced, they are in before the commit returns (PostgreSQL 15+;
+# older servers reported them through the statistics collector, and there is no forcing it).
+FORCE_STATISTICS_FLUSH = """
+DO $$
+BEGIN
+    IF to_regproc('pg_stat_force_next_flush') IS NOT NULL THEN
+        PERFORM pg_stat_force_next_flush();
+    END IF;
+END
+$$"""
+
+
 def _write_rows(engine: Engine, rows: Rows, progress: ProgressCallback) -> None:
     """All rows in one transaction, then fresh statistics for the planner."""
     with engine.begin() as conn:
@@ -114,6 +128,7 @@ def _write_rows(engine: Engine, rows: Rows, progress: ProgressCallback) -> None:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
                 )
             )
+        conn.execute(text(FORCE_STATISTICS_FLUSH))
     progress("Updating statistics", 0, 1)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE inspections, checklist_items, media"))
