@@ -110,6 +110,7 @@ def test_small_run_writes_every_field_and_counts_statements(  # type: ignore[no-
             "selectinload": 2,
             "joinedload": 1,
             "batch": 1,
+            "stream": 1,
             "floor": 1,
             "floor_sync": 1,
         }

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from db.config import libpq_url
 from db.engine import CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_MS, make_async_engine
-from db.loader import MediaBatchLoader
+from db.loader import LoadResult, MediaBatchLoader
 from db.media import BATCH_STATEMENT, load_checklist, load_media_per_item
 from db.metrics import QueryMetrics
 from db.models import ChecklistItem
@@ -243,22 +243,55 @@ class AppBatch(Strategy):
     key = "batch"
     label = "app batch load"
     description = (
-        "the GUI's own path: MediaBatchLoader.load_media(refresh=True) on the app's "
-        "AsyncEngine (pool, retries, statement accounting, grouping into frozen records)"
+        "MediaBatchLoader.load_media(refresh=True) on the app's AsyncEngine (pool, retries, "
+        "statement accounting, grouping into frozen records) through the logged batch "
+        "function, the whole result at once: the PDF report's path"
     )
 
     async def load(self, inspection_id: int) -> Loaded:
-        result = await self.conns.loader.load_media(inspection_id, refresh=True)
-        if result.strategy != "batch":
-            raise BenchError(
-                f"the app loaded inspection {inspection_id} with its {result.strategy} path, "
-                "not the batch statement: the database is not at the newest schema"
-            )
-        # Counted by the loader's own action scope (engine event hooks), as the GUI shows it.
-        return Loaded(result.statements, result.media.count, result.media)
+        return _checked(
+            inspection_id, await self.conns.loader.load_media(inspection_id, refresh=True)
+        )
 
     def media_ids(self, payload: object) -> list[int]:
         return _media_ids(payload)
+
+
+class AppStream(Strategy):
+    key = "stream"
+    label = "app streamed load"
+    description = (
+        "the window's own path: the same load with rows handed over chunk by chunk as they "
+        "arrive (load_media(on_rows=...)), through the stream function the planner inlines"
+    )
+
+    async def load(self, inspection_id: int) -> Loaded:
+        chunks = 0
+
+        def on_rows(_index: int, _rows: tuple[object, ...]) -> None:
+            nonlocal chunks
+            chunks += 1
+
+        loader = self.conns.loader
+        result = _checked(
+            inspection_id, await loader.load_media(inspection_id, refresh=True, on_rows=on_rows)
+        )
+        if chunks == 0 and result.rows:
+            raise BenchError(f"inspection {inspection_id}: no rows were handed over as they came")
+        return result
+
+    def media_ids(self, payload: object) -> list[int]:
+        return _media_ids(payload)
+
+
+def _checked(inspection_id: int, result: LoadResult) -> Loaded:
+    if result.strategy != "batch":
+        raise BenchError(
+            f"the app loaded inspection {inspection_id} with its {result.strategy} path, "
+            "not the batch statement: the database is not at the newest schema"
+        )
+    # Counted by the loader's own action scope (engine event hooks), as the GUI shows it.
+    return Loaded(result.statements, result.media.count, result.media)
 
 
 class AsyncFloor(Strategy):
@@ -307,6 +340,7 @@ STRATEGY_TYPES: tuple[type[Strategy], ...] = (
     SelectInLoad,
     JoinedLoad,
     AppBatch,
+    AppStream,
     AsyncFloor,
     BlockingFloor,
 )
@@ -314,6 +348,7 @@ STRATEGY_KEYS = tuple(t.key for t in STRATEGY_TYPES)
 BASELINE = NPlusOne.key
 FLOOR = AsyncFloor.key
 BATCH = AppBatch.key
+STREAM = AppStream.key
 
 
 def make_strategies(conns: Connections) -> Sequence[Strategy]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from viewer.bench.results import BenchReport, RttResult, TargetResult
-from viewer.bench.strategies import BASELINE, BATCH, FLOOR
+from viewer.bench.strategies import BASELINE, BATCH, FLOOR, STREAM
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 
@@ -16,12 +16,16 @@ def _batch_statements(report: BenchReport) -> TargetResult:
     limit = report.config.targets.batch_statements
     counts = []
     for rtt in report.rtts:
-        batch = rtt.strategy(BATCH)
-        if batch is not None:
-            counts += [batch.statements_min, batch.statements_max]
+        for key in (BATCH, STREAM):
+            app = rtt.strategy(key)
+            if app is not None:
+                counts += [app.statements_min, app.statements_max]
         if rtt.concurrency is not None and rtt.concurrency.ok:
             counts.append(rtt.concurrency.statements_max)
-    description = "app batch load: statements per inspection (every load, concurrent ones too)"
+    description = (
+        "app batch and streamed loads: statements per inspection (every load, concurrent "
+        "ones too)"
+    )
     if not counts:
         return TargetResult("batch_statements", description, f"= {limit}", "-", SKIP)
     low, high = min(counts), max(counts)
