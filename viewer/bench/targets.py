@@ -23,8 +23,7 @@ def _batch_statements(report: BenchReport) -> TargetResult:
         if rtt.concurrency is not None and rtt.concurrency.ok:
             counts.append(rtt.concurrency.statements_max)
     description = (
-        "app batch and streamed loads: statements per inspection (every load, concurrent "
-        "ones too)"
+        "app batch and streamed loads: statements per inspection (every load, concurrent ones too)"
     )
     if not counts:
         return TargetResult("batch_statements", description, f"= {limit}", "-", SKIP)
