@@ -7,7 +7,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from types import MappingProxyType
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
@@ -219,31 +218,14 @@ class ThumbnailService(QObject):
         return self._generation
 
     def stats(self) -> ThumbnailStats:
-        with self._lock:
-            queued, in_flight = self._jobs.queued, self._jobs.in_flight
-            pending_writes = self._writes.pending
-            workers = self._pool.size
-        tally = self._tally
-        return ThumbnailStats(
-            requests=tally.requests,
-            memory_hits=tally.memory_hits,
-            disk_hits=tally.disk_hits,
-            decodes=tally.decodes,
-            coalesced=tally.coalesced,
-            cancelled=tally.cancelled,
-            stale_results=tally.stale_results,
-            errors=MappingProxyType(dict(tally.errors)),
-            queued=queued,
-            in_flight=in_flight,
-            pending_writes=pending_writes,
-            workers=workers,
-            decode_seconds=tuple(tally.decode_seconds),
-            cache=self.cache.stats(),
-            decode_bytes_reserved=self.decode_budget.reserved,
-            decode_bytes_peak=self.decode_budget.peak,
-            decode_memory_waits=self.decode_budget.waits,
-            workers_lost=tally.workers_lost,
-        )
+        with self._lock:  # the workers' side, read at one moment
+            shared = {
+                "queued": self._jobs.queued,
+                "in_flight": self._jobs.in_flight,
+                "pending_writes": self._writes.pending,
+                "workers": self._pool.size,
+            }
+        return self._tally.snapshot(**shared, cache=self.cache.stats(), budget=self.decode_budget)
 
     def is_idle(self) -> bool:
         """Nothing queued, nothing being worked on, no disk write pending."""

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from viewer.thumbnails.requests import Outcome, Source
+from viewer.thumbnails.budget import DecodeBudget
+from viewer.thumbnails.cache import CacheStats
+from viewer.thumbnails.requests import Outcome, Source, ThumbnailStats
 
 
 @dataclass(slots=True)
@@ -37,3 +40,35 @@ class Tally:
             self.errors[outcome.kind.value] += 1
         if not current:
             self.stale_results += 1
+
+    def snapshot(
+        self,
+        *,
+        queued: int,
+        in_flight: int,
+        pending_writes: int,
+        workers: int,
+        cache: CacheStats,
+        budget: DecodeBudget,
+    ) -> ThumbnailStats:
+        """These counts with the service's state of the moment, as one frozen record."""
+        return ThumbnailStats(
+            requests=self.requests,
+            memory_hits=self.memory_hits,
+            disk_hits=self.disk_hits,
+            decodes=self.decodes,
+            coalesced=self.coalesced,
+            cancelled=self.cancelled,
+            stale_results=self.stale_results,
+            errors=MappingProxyType(dict(self.errors)),
+            queued=queued,
+            in_flight=in_flight,
+            pending_writes=pending_writes,
+            workers=workers,
+            decode_seconds=tuple(self.decode_seconds),
+            cache=cache,
+            decode_bytes_reserved=budget.reserved,
+            decode_bytes_peak=budget.peak,
+            decode_memory_waits=budget.waits,
+            workers_lost=self.workers_lost,
+        )
