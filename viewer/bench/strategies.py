@@ -245,7 +245,7 @@ class AppBatch(Strategy):
     description = (
         "MediaBatchLoader.load_media(refresh=True) on the app's AsyncEngine (pool, retries, "
         "statement accounting, grouping into frozen records) through the logged batch "
-        "function, the whole result at once: the PDF report's path"
+        "function, the whole result at once, as scripts call it (the app itself streams)"
     )
 
     async def load(self, inspection_id: int) -> Loaded:

