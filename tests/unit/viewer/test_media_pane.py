@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from db.records import MediaItem
 from viewer.widgets.main_window import MainWindow
 from viewer.widgets.panes.media import (
+    CELL_MARGIN_PX,
     DEFAULT_THUMBNAIL_PX,
     MAX_THUMBNAIL_PX,
     MIN_THUMBNAIL_PX,
@@ -33,13 +36,51 @@ def test_the_size_is_clamped_stepped_and_announced(qtbot: Any) -> None:
     with qtbot.waitSignal(pane.thumbnail_size_changed) as blocker:
         pane.step_thumbnail_size(2)
     assert blocker.args == [DEFAULT_THUMBNAIL_PX + 32]
-    assert pane.grid.gridSize().width() == DEFAULT_THUMBNAIL_PX + 32 + 10
+    assert pane.grid.iconSize().width() == DEFAULT_THUMBNAIL_PX + 32
+    assert pane.grid.gridSize().width() >= DEFAULT_THUMBNAIL_PX + 32 + CELL_MARGIN_PX
     pane.set_thumbnail_px(10_000)
     assert pane.thumbnail_px == MAX_THUMBNAIL_PX == pane.size_slider.value()
     pane.set_thumbnail_px(-5)
     assert pane.thumbnail_px == MIN_THUMBNAIL_PX
     with qtbot.assertNotEmitted(pane.thumbnail_size_changed):
         pane.set_thumbnail_px(MIN_THUMBNAIL_PX + 3)  # rounds to the same step
+
+
+def _photos(count: int) -> list[MediaItem]:
+    when = datetime.datetime(2026, 5, 1, 9, 30)
+    return [
+        MediaItem(n, 1, f"site/{n}.jpg", "image/jpeg", 4032, 3024, 1, "0" * 64, None, when, 1)
+        for n in range(1, count + 1)
+    ]
+
+
+def _first_row(pane: Any) -> list[QRect]:
+    """Where the grid has laid out the cells of its first row."""
+    rects = [pane.grid.visualRect(pane.model.index(row)) for row in range(pane.model.rowCount())]
+    return [rect for rect in rects if rect.top() == rects[0].top()]
+
+
+def test_the_cells_fill_the_grid_width_at_any_size_and_window_width(qtbot: Any) -> None:
+    """The columns that fit at the chosen size share the width: no empty strip at the right
+    (it was up to a whole cell: 74 px at 1440 px), and no column fewer than fits."""
+    window = _window(qtbot)
+    window.show_main()
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_media(_photos(60), "All media", "No media")
+    pane = window.media_pane
+    viewport = pane.grid.viewport()
+    for width, px in ((1440, DEFAULT_THUMBNAIL_PX), (1024, 256), (1900, MIN_THUMBNAIL_PX)):
+        window.resize(width, 860)
+        pane.set_thumbnail_px(px)
+        qtbot.waitUntil(lambda: pane.columns() == len(_first_row(pane)))
+        row = _first_row(pane)
+        base = px + CELL_MARGIN_PX
+        assert pane.grid.verticalScrollBar().isVisible()
+        assert 0 <= viewport.width() - (row[-1].right() + 1) <= len(row)
+        assert all(rect.width() >= base for rect in row)
+        assert (len(row) + 1) * base > viewport.width()  # one more would not fit
+        assert pane.delegate.sizeHint(None, None) == pane.grid.gridSize()  # type: ignore[arg-type]
 
 
 def test_ctrl_wheel_and_the_view_menu_resize_thumbnails(qtbot: Any) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListView,
     QSlider,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -36,6 +37,9 @@ MIN_THUMBNAIL_PX = 96
 MAX_THUMBNAIL_PX = 384
 DEFAULT_THUMBNAIL_PX = 160
 THUMBNAIL_STEP_PX = 16
+# The space around a thumbnail box in its cell: sides, and the caption's line below it.
+CELL_MARGIN_PX = 10
+CAPTION_PX = 28
 # Cells laid out per step of the grid's batched layout.
 GRID_LAYOUT_BATCH = 400
 # How far beyond the visible rows the grid asks for thumbnails ahead of a scroll.
@@ -69,6 +73,7 @@ class MediaPane(QWidget):
         self.size_slider = self._make_size_slider()
         self.grid.setAccessibleName(self.tr("Photos of the selected inspection"))
         self.grid.viewport().installEventFilter(self)
+        self.grid.installEventFilter(self)
         self.grid.activated.connect(lambda index: self.open_requested.emit(index.row()))
         self.grid.doubleClicked.connect(lambda index: self.open_requested.emit(index.row()))
         self.message = QLabel(self.tr("Select an inspection"))
@@ -142,6 +147,7 @@ class MediaPane(QWidget):
 
     def show_grid(self) -> None:
         self.stack.setCurrentWidget(self.grid)
+        self._fit_cells()
         # New photos: lay the grid out now and ask for the visible thumbnails at once. The
         # debounce is for scrolling; here it would be 30 ms added to every selection.
         self._visible_timer.stop()
@@ -155,10 +161,9 @@ class MediaPane(QWidget):
             return
         self.thumbnail_px = px
         icon = QSize(px, px * 3 // 4)
-        cell = QSize(px + 10, icon.height() + 28)
-        self.delegate.icon, self.delegate.cell = icon, cell
+        self.delegate.icon = icon
         self.grid.setIconSize(icon)
-        self.grid.setGridSize(cell)
+        self._fit_cells()
         if self.size_slider.value() != px:
             self.size_slider.setValue(px)
         self.thumbnail_size_changed.emit(px)
@@ -171,7 +176,30 @@ class MediaPane(QWidget):
         """The size to decode thumbnails at: the box's long edge in device pixels."""
         return round(self.thumbnail_px * self.grid.devicePixelRatioF())
 
+    def _fit_cells(self) -> None:
+        """Spread the columns that fit at the chosen size over the grid's whole width.
+
+        Each cell gets an equal share of the width left over, so the grid has no empty strip
+        at its right edge. The vertical scroll bar's width is always kept free: the cells must
+        not change when it comes and goes, or the layout could flip between two widths."""
+        base = self.thumbnail_px + CELL_MARGIN_PX
+        grid = self.grid
+        # The width QListView wraps its cells in: the viewport without the scroll bar, less
+        # one pixel (a row of cells exactly as wide as the viewport wraps its last cell).
+        bar = grid.style().pixelMetric(
+            QStyle.PixelMetric.PM_ScrollBarExtent, None, grid.verticalScrollBar()
+        )
+        width = grid.maximumViewportSize().width() - bar - 1
+        columns = max(1, width // base)
+        cell = QSize(max(base, width // columns), self.delegate.icon.height() + CAPTION_PX)
+        if cell != self.grid.gridSize():
+            self.delegate.cell = cell
+            self.grid.setGridSize(cell)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.grid and event.type() == QEvent.Type.Resize:
+            self._fit_cells()
+            return False
         if (
             watched is self.grid.viewport()
             and isinstance(event, QWheelEvent)
