@@ -396,3 +396,56 @@ def test_twenty_quick_selections_deliver_only_the_last_inspection(demo_db) -> No
         expected_media(engine, ids[-1])
     )
     assert {e.inspection_id for e in delivered[0].checklist} == {ids[-1]}
+
+
+def test_a_burst_of_selections_loads_only_the_inspection_it_rests_on(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """An arrow key held down the list: the inspections passed over send no statement."""
+    engine = demo_db.engine
+    ids = inspection_ids(engine)[:6]
+    now = [100.0]  # the selections' clock: 50 ms apart, then a lone one a second later
+
+    async def scenario() -> tuple[list[Selection], list[str], int, int]:
+        delivered: list[Selection] = []
+        async with app_loader(engine.url) as loader:
+            selection = SelectionLoader(
+                loader, delivered.append, lambda exc: None, clock=lambda: now[0]
+            )
+            for i in ids[:-1]:
+                selection.select(i)
+                await asyncio.sleep(0)  # each load under way (the first) or resting
+                now[0] += 0.05
+            await selection.wait()
+            rested = selection.rested
+            now[0] += 1.0
+            selection.select(ids[-1])
+            await selection.wait()
+            labels = [record.label for record in loader.metrics.recent()]
+            # A cached inspection shows at once when selected alone, and waits for the
+            # selection to rest when it comes in a burst.
+            now[0] += 1.0
+            selection.select(ids[-2])
+            assert delivered[-1].inspection_id == ids[-2]
+            assert delivered[-1].media.strategy == "cache"
+            now[0] += 1.0
+            selection.select(ids[0])  # not cached: its load is under way when...
+            now[0] += 0.05
+            selection.select(ids[-1])  # ... the next selection comes
+            assert delivered[-1].inspection_id == ids[-2]
+            await selection.wait()
+            assert delivered[-1].inspection_id == ids[-1]
+            assert delivered[-1].media.strategy == "cache"
+            return delivered, labels, rested, selection.rested
+
+    delivered, labels, rested_in_burst, rested_after = run(scenario())
+    assert [s.inspection_id for s in delivered] == [ids[-2], ids[-1], ids[-2], ids[-1]]
+    # The first selection of the burst loaded at once (its statements may have gone out before
+    # the second one cancelled them); the ones in between never sent any.
+    for passed_over in ids[1:-2]:
+        assert not [label for label in labels if f"inspection={passed_over}" in label]
+    for shown in ids[-2:]:
+        assert sorted(label for label in labels if label.endswith(f"inspection={shown}")) == [
+            f"load_checklist inspection={shown}",
+            f"load_media inspection={shown}",
+        ]
+    assert rested_in_burst == 1  # the last of the burst, once the selection rested on it
+    assert rested_after == 2  # a lone selection does not wait; the cached one in a burst did
