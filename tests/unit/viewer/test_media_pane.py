@@ -83,6 +83,31 @@ def test_the_cells_fill_the_grid_width_at_any_size_and_window_width(qtbot: Any) 
         assert pane.delegate.sizeHint(None, None) == pane.grid.gridSize()  # type: ignore[arg-type]
 
 
+def test_a_narrow_pane_keeps_its_title_on_one_line_and_elides_it(qtbot: Any) -> None:
+    """Squeezed by a docked panel, the title ends in "..." (the whole of it in the tooltip)
+    instead of wrapping over three lines beside the size slider."""
+    window = _window(qtbot)
+    window.show_main()
+    window.show()
+    qtbot.waitExposed(window)
+    title = "Structure · Load-bearing walls undamaged and plumb · 1,100 photos"
+    window.show_media(_photos(6), title, "No media")
+    label = window.media_pane.title
+    one_line = label.fontMetrics().height()
+    qtbot.waitUntil(lambda: label.shown_text() == title)
+    assert label.toolTip() == ""
+    window.splitter.setSizes([700, 600, 140])
+    qtbot.waitUntil(lambda: label.shown_text() != title)
+    assert label.text() == title
+    assert label.shown_text().endswith("…")
+    assert title.startswith(label.shown_text()[:-1])
+    assert label.toolTip() == title
+    assert label.height() < 2 * one_line
+    window.splitter.setSizes([300, 300, 840])
+    qtbot.waitUntil(lambda: label.shown_text() == title)
+    assert label.toolTip() == ""
+
+
 def test_ctrl_wheel_and_the_view_menu_resize_thumbnails(qtbot: Any) -> None:
     window = _window(qtbot)
     pane = window.media_pane

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from viewer.models.media_grid import MediaGridModel
+from viewer.widgets.elided_label import ElidedLabel
 from viewer.widgets.panes.startup import ErrorBanner
 from viewer.widgets.thumbnail_delegate import ThumbnailDelegate
 
@@ -56,13 +57,13 @@ class MediaPane(QWidget):
     def __init__(self, model: MediaGridModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.title = QLabel(self.tr("Photos"))
+        # Squeezed (a docked panel), the title keeps more of itself than the status does.
+        self.title = ElidedLabel(self.tr("Photos"), min_chars=14)
         self.title.setObjectName("mediaTitle")
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.title.setWordWrap(True)
-        self.status = QLabel()
+        self.status = ElidedLabel()
         self.status.setObjectName("mediaStatus")
         self.status.setStyleSheet("color: #505050;")
         self.banner = ErrorBanner()
