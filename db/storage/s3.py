@@ -41,7 +41,7 @@ from db.storage.base import (
 from db.storage.download_cache import DEFAULT_CACHE_BYTES, DownloadCache
 from db.storage.s3_config import S3Location
 from db.storage.s3_errors import classify
-from db.storage.tier_writer import TierWriter
+from db.storage.tier_writer import DEFAULT_QUEUE_BYTES, TierWriter
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config
@@ -88,6 +88,8 @@ class S3Stats:
     tier_misses: int
     tier_published: int
     tier_writes: bool  # False once the bucket refused one
+    tier_dropped: int  # offered while the publishing queue was full: not published
+    keeper_dropped: int  # fetched from the tier while its writer was full: not kept locally
 
 
 class S3Store(MediaStore):
@@ -108,6 +110,7 @@ class S3Store(MediaStore):
         max_retries: int = 3,
         cooldown_s: float = 2.0,
         tier_writes: bool = True,
+        tier_queue_bytes: int = DEFAULT_QUEUE_BYTES,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError(f"need at least one request in flight, got {max_in_flight}")
@@ -132,7 +135,7 @@ class S3Store(MediaStore):
         self._tier_present: set[tuple[int, str]] = set()
         self._tier_absent: dict[tuple[int, str], float] = {}
         self._writer: TierWriter[tuple[int, str, bytes]] = TierWriter(
-            self._publish, lambda item: len(item[2])
+            self._publish, lambda item: len(item[2]), max_bytes=tier_queue_bytes
         )
         # Writes fetched tier thumbnails to the local cache: one thread, nicer than the
         # workers waiting for thumbnails (past its byte cap a thumbnail is not kept, and is
@@ -295,6 +298,8 @@ class S3Store(MediaStore):
                 self._tier_misses,
                 self._tier_published,
                 self._tier_writes,
+                self._writer.dropped,
+                self._keeper.dropped,
             )
 
     # --- inside ---------------------------------------------------------------------------

@@ -144,6 +144,29 @@ def test_a_bucket_that_refuses_writes_turns_the_tier_off_and_the_grid_still_fill
     assert store.stats().tier_published == 0
 
 
+def test_thumbnails_past_the_publishing_queue_are_counted_and_offered_again_later(
+    seaweed: SeaweedServer, bucket_photos: list[Photo], qtbot: Any, tmp_path: Path
+) -> None:
+    prefix = fresh_prefix("queue-full")
+    photos = bucket_photos[:6]
+    upload(seaweed, prefix, photos)
+    # A queue of one byte holds no thumbnail: every one offered is dropped.
+    store = make_store(seaweed, prefix, tmp_path, tier_queue_bytes=1)
+    grid = Grid()
+    try:
+        grid.show(qtbot, store, photos)
+        qtbot.waitUntil(lambda: store.stats().tier_dropped == len(photos), timeout=10_000)
+        # Not marked as published: the next client to decode them offers them again.
+        assert all(store.wants_thumbnail(p.sha256, GRID_SIZE) for p in photos)
+    finally:
+        store.close()
+        grid.close()
+    assert grid.failed == {} and len(grid.ready) == len(photos)
+    stats = store.stats()
+    assert (stats.tier_published, stats.tier_dropped) == (0, len(photos))
+    assert tier_objects(seaweed, prefix) == []
+
+
 def test_server_down_mid_scroll_gives_placeholders_then_recovers_fault_injected(
     seaweed: SeaweedServer,
     bucket_photos: list[Photo],

@@ -66,6 +66,7 @@ class RunResult:
     cache_cap_bytes: int
     tier_hits: int
     tier_published: int
+    tier_dropped: int  # not published: the writer's queue was full
     cpu_steal_pct: float | None = None  # of the machine's CPU time, taken by the host
 
 
@@ -199,6 +200,7 @@ def run_scenario(
         cache_cap_bytes=cache.max_bytes,
         tier_hits=stats.tier_hits,
         tier_published=stats.tier_published,
+        tier_dropped=stats.tier_dropped,
         cpu_steal_pct=stolen,
     )
 
