@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QFontMetricsF, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 # Characters a squeezed label still shows, by default (its minimum width).
@@ -39,7 +41,10 @@ class ElidedLabel(QLabel):
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
         margins = self.contentsMargins()
-        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        # Rounded up, and a pixel more: at exactly the rounded advance, elidedText() may find
+        # that the text does not fit and elide a label that had all the room it asked for.
+        advance = math.ceil(QFontMetricsF(self.font()).horizontalAdvance(self._full)) + 1
+        width = advance + margins.left() + margins.right()
         return QSize(width, hint.height())
 
     def minimumSizeHint(self) -> QSize:
