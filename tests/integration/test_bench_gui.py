@@ -109,10 +109,16 @@ def check_run(run: dict[str, Any]) -> None:
     for key in ("p50_ms", "p99_ms", "max_ms"):
         assert heartbeat[key] > 0, (name, key)
     assert heartbeat["p50_ms"] <= heartbeat["p99_ms"] <= heartbeat["max_ms"], name
+    keys = {"gap_ms", "at_ms", "cpu_ms", "cpu_wait_ms", "phase", "host_ms", "own_ms"}
     for gap in heartbeat["long_gaps"]:
-        assert {"gap_ms", "at_ms", "cpu_ms", "cpu_wait_ms", "phase"} == gap.keys(), name
+        assert keys == gap.keys(), name
         # On Linux the gap is split: its CPU time and its wait for a CPU fit inside it.
         assert gap["cpu_ms"] + gap["cpu_wait_ms"] <= gap["gap_ms"] + 2, name
+        # The host's part (each CPU's steal, sampled) is never more than the gap, and the
+        # gap without it never less than the GUI thread's own CPU in it.
+        assert 0 <= gap["host_ms"] <= gap["gap_ms"], name
+        assert gap["cpu_ms"] <= gap["own_ms"] <= gap["gap_ms"], name
+    assert 0 < heartbeat["max_own_ms"] <= heartbeat["max_ms"], name
     # The busiest gap's CPU: at least that of any listed gap, never more than the longest gap.
     busiest = heartbeat["busiest_cpu_ms"]
     assert all(gap["cpu_ms"] <= busiest for gap in heartbeat["long_gaps"]), name

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QApplication
 
 from db.config import AppPaths
 from db.engine import Database
+from viewer.allocator import map_large_blocks
 from viewer.bench.gui.dataset import GuiDataset
 from viewer.bench.gui.probes import Heartbeat, LoadRecorder, MemoryProbe, PaintProbe
 from viewer.bench.gui.results import GuiConfig
@@ -148,6 +149,7 @@ def qt_application() -> Iterator[QApplication]:
     switch = sys.getswitchinterval()
     app.setQuitOnLastWindowClosed(False)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)  # viewer.app.tune_interpreter
+    map_large_blocks()  # as tune_interpreter too; for the process, as the app's is
     try:
         yield app
     finally:

@@ -33,6 +33,8 @@ LONG_GAP_S = 0.016  # a beat this late is kept with its phase: a frame was misse
 LONG_GAPS_KEPT = 10
 MEMORY_SAMPLE_MS = 20
 MIB = 2**20
+# (start, end) of a gap, perf_counter -> seconds the host surely held a CPU in it, if known
+Stolen = Callable[[float, float], float | None]
 
 
 class Heartbeat(QObject):
@@ -105,12 +107,20 @@ class Heartbeat(QObject):
         """The long gap that followed the beat at `beat` (a perf_counter value of `last`)."""
         return self._long_by_start.get(beat)
 
-    def stop(self) -> HeartbeatFigures:
+    def stop(self, stolen: Stolen | None = None) -> HeartbeatFigures:
+        """The run's figures; `stolen(start, end)` tells the seconds the host surely held a
+        CPU within a gap (StealTrace.stolen_within), which the longest gap is also given
+        without: the window's figure, not the host's."""
         self.timer.stop()
         self._beat()  # the gap up to now counts too
         self._close_schedstat()
         ordered = sorted(self._gaps)
-        longest = sorted(self._long, reverse=True)[:LONG_GAPS_KEPT]
+        gaps = [
+            _with_host(gap, stolen(gap[1] - gap[0], gap[1]) if stolen else None, self.origin)
+            for gap in self._long
+        ]
+        longest = sorted(gaps, key=lambda g: g.gap_ms, reverse=True)[:LONG_GAPS_KEPT]
+        short = [g for g in ordered if g < LONG_GAP_S]
         return HeartbeatFigures(
             beats=len(ordered),
             p50_ms=_ms(percentile(ordered, 0.50) or 0.0),
@@ -119,17 +129,27 @@ class Heartbeat(QObject):
             late_beats=len(self._long),
             late_cpu_share=_share(self._long),
             busiest_cpu_ms=_ms(max((gap[2] for gap in self._long), default=0.0)),
-            long_gaps=tuple(
-                LongGap(
-                    _ms(gap),
-                    _ms(at - self.origin),
-                    _ms(cpu),
-                    None if cpu_wait is None else _ms(cpu_wait),
-                    phase,
-                )
-                for gap, at, cpu, cpu_wait, phase in longest
-            ),
+            long_gaps=tuple(longest),
+            max_own_ms=max([_ms(short[-1]) if short else 0.0] + [g.own_ms for g in gaps]),
         )
+
+
+def _with_host(
+    gap: tuple[float, float, float, float | None, str], host_s: float | None, origin: float
+) -> LongGap:
+    """One late beat as reported, `own_ms` its length less the host's steal in it: never less
+    than the GUI thread's own CPU time in it, which no host took."""
+    length, at, cpu, cpu_wait, phase = gap
+    own = length if host_s is None else max(cpu, length - host_s)
+    return LongGap(
+        _ms(length),
+        _ms(at - origin),
+        _ms(cpu),
+        None if cpu_wait is None else _ms(cpu_wait),
+        phase,
+        None if host_s is None else _ms(min(host_s, length)),
+        _ms(own),
+    )
 
 
 def _ms(seconds: float) -> float:

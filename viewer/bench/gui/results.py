@@ -62,6 +62,10 @@ class LongGap:
     # (Linux schedstat; None elsewhere); what remains it was blocked: the GIL, a lock, I/O.
     cpu_wait_ms: float | None
     phase: str  # load | first view | scroll | selections | settle
+    # Of the gap, what the host surely held one of the CPUs for (per-CPU steal, sampled every
+    # 5 ms; None where the kernel does not say): a vCPU the host took freezes the thread on it.
+    host_ms: float | None = None
+    own_ms: float = 0.0  # the gap less host_ms, and never less than cpu_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,9 @@ class HeartbeatFigures:
     # the machine's load barely changes (the gap itself also holds the time it waited).
     busiest_cpu_ms: float
     long_gaps: tuple[LongGap, ...]  # the longest, longest first
+    # The longest gap with the host's steal in it taken out (LongGap.own_ms); max_ms where
+    # the host took nothing. The target is on this one: the window's, not the host's.
+    max_own_ms: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

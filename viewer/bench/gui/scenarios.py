@@ -30,7 +30,7 @@ from viewer.bench.gui.results import (
     ScrollFigures,
     StallSample,
 )
-from viewer.bench.machine import StealMeter, load_average
+from viewer.bench.machine import StealMeter, StealTrace, load_average
 
 Say = Callable[[str], None]
 THUMBNAIL_COUNTERS = (
@@ -200,12 +200,14 @@ class Measurement:
         self.session = session
         self.load_average = (0.0, 0.0, 0.0)
         self.steal = StealMeter()
+        self.steal_trace = StealTrace()
         self.counters: dict[str, int] = {}
 
     def start(self) -> float:
         probes = self.session.probes
         self.load_average = load_average()
         self.steal.start()
+        self.steal_trace.start()
         self.counters = _thumbnail_counters(self.session)
         probes.memory.start()
         probes.loads.start()
@@ -224,7 +226,8 @@ class Measurement:
         notes: list[str],
     ) -> RunResult:
         probes = self.session.probes
-        heartbeat = probes.heartbeat.stop()
+        heartbeat = probes.heartbeat.stop(self.steal_trace.stolen_within)
+        self.steal_trace.stop()
         stalls: tuple[StallSample, ...] = ()
         if probes.stalls is not None:
             probes.stalls.stop()
@@ -268,7 +271,9 @@ def summary_line(r: RunResult) -> str:
 
     hb = r.heartbeat
     text = (
-        f"{r.scenario} run {r.run}: longest gap {hb.max_ms:,.0f} ms, p99 {hb.p99_ms:.1f} ms; "
+        f"{r.scenario} run {r.run}: longest gap {hb.max_ms:,.0f} ms"
+        + (f" ({hb.max_own_ms:,.0f} ms without the host's)" if hb.max_own_ms < hb.max_ms else "")
+        + f", p99 {hb.p99_ms:.1f} ms; "
         f"first thumbnail {ms(r.first_visible_ms)}, all visible {ms(r.all_visible_ms)}; "
         f"statements {list(r.loads.statements)}; peak RSS {r.memory.peak_mb:,.0f} MB; "
         f"load average {r.load_average[0]:.2f}"
