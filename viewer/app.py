@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 from db.config import AppPaths, database_url_from_env
 from db.engine import Database
 from db.storage import remote_fetch_parallelism
+from viewer.allocator import map_large_blocks
 from viewer.gc_pacer import manage_heap
 from viewer.presenters.main import MainPresenter
 from viewer.presenters.session import LiveDatabase, OfflineBundleSource
@@ -52,6 +53,7 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 def tune_interpreter() -> None:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+    map_large_blocks()
 
 
 def create_application() -> QApplication:
